@@ -1,0 +1,63 @@
+"""Creates the platform's topics at start-up when they are missing."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from shared.topics import TopicNames
+
+log = logging.getLogger(__name__)
+
+UNLIMITED = "-1"
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSpec:
+    name: str
+    config: dict[str, str] = field(default_factory=dict)
+
+
+def platform_topics(names: TopicNames) -> tuple[TopicSpec, ...]:
+    """Every topic of the contract. events.v1 is the system of record: it is never
+    deleted by time or size; dead letters are kept for ops to inspect and replay."""
+    return (
+        TopicSpec(names.events, {"retention.ms": UNLIMITED, "retention.bytes": UNLIMITED}),
+        TopicSpec(names.intake_raw),
+        TopicSpec(names.intake_deadletter, {"retention.ms": UNLIMITED}),
+        TopicSpec(names.assessment_deadletter, {"retention.ms": UNLIMITED}),
+    )
+
+
+async def ensure_topics(
+    *,
+    bootstrap: str,
+    specs: tuple[TopicSpec, ...],
+    partitions: int,
+    replication: int = 1,
+) -> list[str]:
+    """Create the missing topics; returns the names it created."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [spec for spec in specs if spec.name not in existing]
+        if not missing:
+            return []
+        new_topics = [
+            NewTopic(spec.name, partitions, replication, topic_configs=spec.config)
+            for spec in missing
+        ]
+        try:
+            await admin.create_topics(new_topics)
+        except TopicAlreadyExistsError:
+            # Another instance created them between our list and create: fine.
+            log.info("topics created concurrently by another instance")
+        created = [spec.name for spec in missing]
+        log.info("created topics %s with %d partitions", created, partitions)
+        return created
+    finally:
+        await admin.close()

@@ -1,0 +1,44 @@
+"""Kafka topic names and message headers (CONTRACT.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EVENTS = "events.v1"
+INTAKE_RAW = "intake.raw.v1"
+INTAKE_DEADLETTER = "intake.deadletter.v1"
+ASSESSMENT_DEADLETTER = "assessment.deadletter.v1"
+
+# Headers intake puts on every events.v1 record (values are UTF-8 bytes).
+HEADER_EVENT_TYPE = "event-type"
+HEADER_EVENT_SOURCE = "event-source"
+HEADER_EVENT_ID = "event-id"
+HEADER_SCHEMA_VERSION = "schema-version"
+HEADER_CONTENT_TYPE = "content-type"
+# Headers on dead-letter records.
+HEADER_DLQ_REASON = "dlq-reason"
+HEADER_DLQ_ERRORS = "dlq-errors"
+HEADER_DLQ_ORIGIN = "dlq-origin"  # topic/partition/offset the record came from
+
+
+@dataclass(frozen=True, slots=True)
+class TopicNames:
+    """The contract's topic names, optionally prefixed (KAFKA_TOPIC_PREFIX).
+
+    The prefix exists so that tests and parallel environments can share one broker;
+    production leaves it empty and uses the contract's names as they are.
+    """
+
+    events: str = EVENTS
+    intake_raw: str = INTAKE_RAW
+    intake_deadletter: str = INTAKE_DEADLETTER
+    assessment_deadletter: str = ASSESSMENT_DEADLETTER
+
+    @classmethod
+    def with_prefix(cls, prefix: str) -> TopicNames:
+        return cls(
+            events=prefix + EVENTS,
+            intake_raw=prefix + INTAKE_RAW,
+            intake_deadletter=prefix + INTAKE_DEADLETTER,
+            assessment_deadletter=prefix + ASSESSMENT_DEADLETTER,
+        )

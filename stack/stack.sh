@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The whole local stack: Kafka, PostgreSQL and both services.
+#   stack/stack.sh up | down | status | infra-up
+# Local defaults (dev tokens) apply only when the variables are not set.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+export KAFKA_BOOTSTRAP=${KAFKA_BOOTSTRAP:-}
+export INTAKE_TOKENS=${INTAKE_TOKENS:-'{"dev-token": "*"}'}
+export READ_TOKENS=${READ_TOKENS:-dev-read-token}
+
+infra_up() {
+  "$ROOT/stack/kafka.sh" start
+  "$ROOT/stack/postgres.sh" start
+  KAFKA_BOOTSTRAP=$("$ROOT/stack/kafka.sh" bootstrap)
+  DATABASE_URL=$("$ROOT/stack/postgres.sh" url)
+  export KAFKA_BOOTSTRAP DATABASE_URL
+}
+
+up() {
+  infra_up
+  "$ROOT/stack/services.sh" start intake
+  "$ROOT/stack/services.sh" start assessment
+  cat <<INFO
+
+The stack is up.
+  intake       http://127.0.0.1:${INTAKE_PORT:-8080}   (docs /docs)   token: $( [ "$INTAKE_TOKENS" = '{"dev-token": "*"}' ] && echo "dev-token (any source)" || echo "from INTAKE_TOKENS")
+  assessment   http://127.0.0.1:${ASSESSMENT_PORT:-8081}   (docs /docs)   read token: $( [ "$READ_TOKENS" = dev-read-token ] && echo dev-read-token || echo "from READ_TOKENS")
+  kafka        $KAFKA_BOOTSTRAP
+  postgres     $DATABASE_URL
+Stop it with: make down   (events survive a restart)
+INFO
+}
+
+down() {
+  "$ROOT/stack/services.sh" stop assessment
+  "$ROOT/stack/services.sh" stop intake
+  "$ROOT/stack/kafka.sh" stop
+  "$ROOT/stack/postgres.sh" stop
+  say "the stack is down"
+}
+
+status() {
+  printf 'kafka       %s\n' "$("$ROOT/stack/kafka.sh" status || true)"
+  printf 'postgres    %s\n' "$("$ROOT/stack/postgres.sh" status || true)"
+  printf 'intake      %s\n' "$("$ROOT/stack/services.sh" status intake || true)"
+  printf 'assessment  %s\n' "$("$ROOT/stack/services.sh" status assessment || true)"
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  *) die "usage: stack/stack.sh up|down|status" ;;
+esac

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs a command with Kafka and PostgreSQL available, starting whichever is not
+# already running (or given by KAFKA_BOOTSTRAP / DATABASE_URL) and stopping, on exit,
+# only what it started.   stack/with-infra.sh COMMAND...
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+started=()
+cleanup() {
+  local status=$?
+  for ((i=${#started[@]}-1; i>=0; i--)); do "$ROOT/stack/${started[i]}" stop || true; done
+  exit $status
+}
+trap cleanup EXIT INT TERM
+
+if [ -z "${KAFKA_BOOTSTRAP:-}" ]; then
+  "$ROOT/stack/kafka.sh" status >/dev/null 2>&1 || { "$ROOT/stack/kafka.sh" start; started+=(kafka.sh); }
+  KAFKA_BOOTSTRAP=$("$ROOT/stack/kafka.sh" bootstrap)
+fi
+if [ -z "${DATABASE_URL:-}" ]; then
+  "$ROOT/stack/postgres.sh" status >/dev/null 2>&1 || { "$ROOT/stack/postgres.sh" start; started+=(postgres.sh); }
+  DATABASE_URL=$("$ROOT/stack/postgres.sh" url)
+fi
+export KAFKA_BOOTSTRAP DATABASE_URL
+"$@"

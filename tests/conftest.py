@@ -1,0 +1,76 @@
+"""Session fixtures: the real Kafka and PostgreSQL, isolated per test by name."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import asyncpg
+import pytest
+
+from tests.support.stack import PrivateBroker, Stack, resolve_stack
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    resolved = resolve_stack()
+    try:
+        yield resolved
+    finally:
+        resolved.close()
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(stack: Stack) -> str:
+    return stack.kafka_bootstrap
+
+
+@pytest.fixture(scope="session")
+def database_url(stack: Stack) -> str:
+    return stack.database_url
+
+
+@pytest.fixture
+def unique() -> str:
+    """A short suffix that keeps topics, groups and databases of one test apart."""
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+async def scratch_database_url(database_url: str, unique: str) -> AsyncIterator[str]:
+    """A database of the test's own on the real server, dropped afterwards."""
+    name = f"test_{unique}"
+    admin = await asyncpg.connect(database_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    base, _, _ = database_url.rpartition("/")
+    yield f"{base}/{name}"
+    admin = await asyncpg.connect(database_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+def private_broker(unique: str) -> Iterator[PrivateBroker]:
+    """A broker the test may stop and restart (never the shared one)."""
+    broker = PrivateBroker(unique)
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.destroy()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int) -> None:
+    """In CI a skipped test is a failed test: Kafka and PostgreSQL are always there."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    if skipped and os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+        terminalreporter.write_line(
+            f"CI: {len(skipped)} test(s) skipped; every test must run in CI", red=True
+        )
+        terminalreporter._session.exitstatus = pytest.ExitCode.TESTS_FAILED  # noqa: SLF001

@@ -1,0 +1,151 @@
+"""Finds or starts the real Kafka and PostgreSQL the integration tests use.
+
+Order of preference: servers named in the environment (KAFKA_BOOTSTRAP,
+DATABASE_URL); the project's local stack when it is already running; testcontainers
+when a Docker engine answers; otherwise the local stack scripts start them (and the
+session stops what it started).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+STACK = ROOT / "stack"
+
+
+def run_script(script: str, *args: str, env: dict[str, str] | None = None) -> str:
+    merged = {**os.environ, **(env or {})}
+    done = subprocess.run(
+        [str(STACK / script), *args],
+        env=merged,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"stack/{script} {' '.join(args)} failed:\n{done.stderr}{done.stdout}")
+    return done.stdout.strip()
+
+
+def free_port() -> int:
+    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def docker_available() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    try:
+        import docker  # type: ignore[import-untyped]
+
+        docker.from_env(timeout=3).ping()
+    except Exception:  # any failure means "no engine here"
+        return False
+    return True
+
+
+@dataclass
+class Stack:
+    kafka_bootstrap: str
+    database_url: str
+    _cleanups: list[Any] = field(default_factory=list)
+
+    def close(self) -> None:
+        for cleanup in reversed(self._cleanups):
+            cleanup()
+
+
+def _local_running(script: str) -> bool:
+    try:
+        run_script(script, "status")
+    except RuntimeError:
+        return False
+    return True
+
+
+def resolve_stack() -> Stack:
+    cleanups: list[Any] = []
+    kafka = os.environ.get("KAFKA_BOOTSTRAP")
+    database = os.environ.get("DATABASE_URL")
+    containers_ok = (
+        (kafka is None or database is None)
+        and not _local_running("kafka.sh")
+        and docker_available()
+    )
+
+    if kafka is None and containers_ok:
+        from testcontainers.kafka import KafkaContainer
+
+        container = KafkaContainer().with_kraft()
+        container.start()
+        cleanups.append(container.stop)
+        kafka = container.get_bootstrap_server()
+    if kafka is None:
+        if not _local_running("kafka.sh"):
+            run_script("kafka.sh", "start")
+            cleanups.append(lambda: run_script("kafka.sh", "stop"))
+        kafka = run_script("kafka.sh", "bootstrap")
+
+    if database is None and containers_ok:
+        from testcontainers.postgres import PostgresContainer
+
+        pg = PostgresContainer("postgres:16-alpine", driver=None)
+        pg.start()
+        cleanups.append(pg.stop)
+        database = pg.get_connection_url()
+    if database is None:
+        if not _local_running("postgres.sh"):
+            run_script("postgres.sh", "start")
+            cleanups.append(lambda: run_script("postgres.sh", "stop"))
+        database = run_script("postgres.sh", "url")
+
+    return Stack(kafka_bootstrap=kafka, database_url=database, _cleanups=cleanups)
+
+
+class PrivateBroker:
+    """A Kafka broker of a test's own, which the test may stop and start again."""
+
+    def __init__(self, name: str) -> None:
+        self.port = free_port()
+        self.instance = f"test-{name}"
+        self._env = {
+            "KAFKA_INSTANCE": self.instance,
+            "KAFKA_PORT": str(self.port),
+            "KAFKA_CONTROLLER_PORT": str(free_port()),
+        }
+        self.bootstrap = f"localhost:{self.port}"
+
+    def _run(self, action: str) -> None:
+        # Without KAFKA_BOOTSTRAP, or the script would defer to that broker.
+        env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP"}
+        done = subprocess.run(
+            [str(STACK / "kafka.sh"), action],
+            env={**env, **self._env},
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"private broker {action} failed:\n{done.stderr}")
+
+    def start(self) -> None:
+        self._run("start")
+
+    def stop(self) -> None:
+        self._run("stop")
+
+    def destroy(self) -> None:
+        self.stop()
+        shutil.rmtree(ROOT / ".stack" / "kafka" / self.instance, ignore_errors=True)
