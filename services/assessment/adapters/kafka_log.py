@@ -1,0 +1,117 @@
+"""Reading events.v1 outside the consumer group: history for rebuilds, end offsets.
+
+Neither reader joins a group or commits anything: positions are the projection's
+own, stored in PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
+
+from services.assessment.service_layer.records import Record
+
+log = logging.getLogger(__name__)
+
+
+class HistoryReader:
+    """Reads one topic in large batches from stored positions up to target offsets."""
+
+    def __init__(self, *, bootstrap: str, topic: str, batch_records: int) -> None:
+        self.topic = topic
+        self._batch_records = batch_records
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_bytes=64 * 1024 * 1024,
+            max_partition_fetch_bytes=16 * 1024 * 1024,
+            check_crcs=False,  # the broker already checked them on write
+        )
+        self._partitions: list[TopicPartition] = []
+
+    async def start(self) -> None:
+        await self._consumer.start()
+        await self._consumer.topics()  # fetch metadata
+        found = self._consumer.partitions_for_topic(self.topic)
+        if not found:
+            raise RuntimeError(f"topic {self.topic} does not exist")
+        self._partitions = [TopicPartition(self.topic, p) for p in sorted(found)]
+        self._consumer.assign(self._partitions)
+
+    async def stop(self) -> None:
+        await self._consumer.stop()
+
+    async def end_offsets(self) -> dict[int, int]:
+        """Offset the next record of each partition will get."""
+        ends = await self._consumer.end_offsets(self._partitions)
+        return {tp.partition: offset for tp, offset in ends.items()}
+
+    async def read(
+        self, *, after: dict[int, int], until: dict[int, int]
+    ) -> AsyncIterator[list[Record]]:
+        """Batches of records with `after[p] < offset < until[p]` (after: last offset
+        already folded, -1 for none; until: exclusive end)."""
+        wanted: list[TopicPartition] = []
+        for tp in self._partitions:
+            start = after.get(tp.partition, -1) + 1
+            if start < until.get(tp.partition, 0):
+                self._consumer.seek(tp, start)
+                wanted.append(tp)
+        remaining = set(wanted)
+        while remaining:
+            fetched = await self._consumer.getmany(
+                *remaining, timeout_ms=1000, max_records=self._batch_records
+            )
+            batch: list[Record] = []
+            for tp, raws in fetched.items():
+                end = until[tp.partition]
+                batch.extend(Record.from_kafka(raw) for raw in raws if raw.offset < end)
+            for tp in list(remaining):
+                if await self._consumer.position(tp) >= until[tp.partition]:
+                    remaining.discard(tp)
+            if batch:
+                yield batch
+
+
+class EndOffsets:
+    """End offsets of a topic for /v1/status (None when Kafka does not answer)."""
+
+    def __init__(self, *, bootstrap: str, timeout: float = 2.0) -> None:
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False
+        )
+        self._timeout = timeout
+        self._started = False
+
+    async def start(self) -> None:
+        try:
+            async with asyncio.timeout(10):
+                await self._consumer.start()
+            self._started = True
+        except (KafkaError, TimeoutError):
+            log.warning("Kafka unreachable at start-up; /v1/status will show no lag yet")
+
+    async def stop(self) -> None:
+        if self._started:
+            await self._consumer.stop()
+
+    async def __call__(self, topic: str) -> dict[int, int] | None:
+        try:
+            async with asyncio.timeout(self._timeout):
+                if not self._started:
+                    await self._consumer.start()
+                    self._started = True
+                await self._consumer.topics()
+                partitions = self._consumer.partitions_for_topic(topic) or set()
+                ends = await self._consumer.end_offsets(
+                    [TopicPartition(topic, p) for p in sorted(partitions)]
+                )
+        except (KafkaError, TimeoutError):
+            return None
+        return {tp.partition: offset for tp, offset in ends.items()}

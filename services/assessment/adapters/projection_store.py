@@ -1,0 +1,469 @@
+"""PostgreSQL implementation of the projector's store, for one projection schema.
+
+Every statement is set-based: rows travel as parallel arrays and are expanded with
+`unnest`, so a batch of any size costs a fixed number of round trips. Statements
+are built once per schema. The caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from functools import cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+
+from services.assessment.adapters.db import Connection
+from services.assessment.adapters.schema import checked_schema
+from services.assessment.domain.calendar import month_of
+from services.assessment.domain.facts import ComplaintFiling, ComplaintVerdict, EventKey, Finding
+from services.assessment.domain.results import Alert, ComplaintState, Warning
+from services.assessment.service_layer.facts import FactBatch
+from services.assessment.service_layer.store import StaffPeriod, UnitYear
+from shared.catalogue import (
+    AlertLevel,
+    AlertRule,
+    Category,
+    Channel,
+    FindingCode,
+    Handling,
+    Outcome,
+    Status,
+    WarningRule,
+)
+
+SEP = "\x1f"  # joins evidence ids into one text per row (ids are visible ASCII)
+
+_WARNING_COLUMNS = (
+    "id, scope, staff_id, unit_id, rule, period, year, issued_at, revoked_at, evidence, "
+    "status, policy_version"
+)
+_ALERT_COLUMNS = (
+    "id, scope, unit_id, rule, level, year, month, issued_at, revoked_at, evidence, "
+    "status, policy_version"
+)
+_COMPLAINT_COLUMNS = (
+    "complaint_id, unit_id, staff_id, filing_event_id, filed_at, filed_month, channel, "
+    "category, handling, final_category, deadline, deadline_month, resolved_at, "
+    "resolved_month, resolved_late, outcome, outcome_at, outcome_month, verdict_event_id, "
+    "responsible_staff_id, obstructed"
+)
+
+
+class Sql:
+    """The statements of one projection schema."""
+
+    def __init__(self, schema: str) -> None:
+        s = checked_schema(schema)
+        self.insert_filings = f"""
+            INSERT INTO {s}.complaint_filings
+                (source, event_id, occurred_at, complaint_id, unit_id, staff_id, channel,
+                 category, handling)
+            SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[],
+                                 $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+            ON CONFLICT DO NOTHING RETURNING source, event_id"""
+        self.insert_verdicts = f"""
+            INSERT INTO {s}.complaint_verdicts
+                (source, event_id, occurred_at, complaint_id, unit_id, staff_id, outcome,
+                 category, obstructed)
+            SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[],
+                                 $5::text[], $6::text[], $7::text[], $8::text[], $9::bool[])
+            ON CONFLICT DO NOTHING RETURNING source, event_id"""
+        self.insert_inspections = f"""
+            INSERT INTO {s}.inspections
+                (source, event_id, occurred_at, inspection_id, unit_id, mode, finding_count,
+                 month)
+            SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[],
+                                 $5::text[], $6::text[], $7::int[], $8::text[])
+            ON CONFLICT DO NOTHING RETURNING source, event_id"""
+        self.insert_findings = f"""
+            INSERT INTO {s}.findings
+                (source, event_id, occurred_at, position, unit_id, staff_id, code, unit_wide,
+                 month)
+            SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::int[],
+                                 $5::text[], $6::text[], $7::text[], $8::bool[], $9::text[])
+            ON CONFLICT DO NOTHING"""
+        self.insert_commendations = f"""
+            INSERT INTO {s}.commendations
+                (source, event_id, occurred_at, commendation_id, unit_id, staff_id, kind, month)
+            SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[],
+                                 $5::text[], $6::text[], $7::text[], $8::text[])
+            ON CONFLICT DO NOTHING RETURNING source, event_id"""
+        self.filings_of = f"""
+            SELECT source, event_id, occurred_at, complaint_id, unit_id, staff_id, channel,
+                   category, handling
+            FROM {s}.complaint_filings WHERE complaint_id = ANY($1::text[])"""
+        self.verdicts_of = f"""
+            SELECT source, event_id, occurred_at, complaint_id, unit_id, staff_id, outcome,
+                   category, obstructed
+            FROM {s}.complaint_verdicts WHERE complaint_id = ANY($1::text[])"""
+        self.attendance_findings = f"""
+            SELECT f.source, f.event_id, f.occurred_at, f.position, f.unit_id, f.staff_id,
+                   f.code, f.unit_wide, i.inspection_id
+            FROM {s}.findings f
+            JOIN unnest($1::text[], $2::text[]) AS wanted (staff_id, month)
+              ON f.staff_id = wanted.staff_id AND f.month = wanted.month
+            JOIN {s}.inspections i ON i.source = f.source AND i.event_id = f.event_id
+            WHERE f.code = ANY($3::text[])"""
+        self.delete_complaints = f"DELETE FROM {s}.complaints WHERE complaint_id = ANY($1::text[])"
+        self.insert_complaints = f"""
+            INSERT INTO {s}.complaints ({_COMPLAINT_COLUMNS})
+            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],
+                $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+                $11::timestamptz[], $12::text[], $13::timestamptz[], $14::text[], $15::bool[],
+                $16::text[], $17::timestamptz[], $18::text[], $19::text[], $20::text[],
+                $21::bool[])"""
+        self.delete_warnings = f"""
+            DELETE FROM {s}.warnings WHERE scope = ANY($1::text[])
+            RETURNING {_WARNING_COLUMNS}"""
+        self.insert_warnings = f"""
+            INSERT INTO {s}.warnings ({_WARNING_COLUMNS})
+            SELECT id, scope, staff_id, unit_id, rule, period, year, issued_at, revoked_at,
+                   string_to_array(evidence, chr(31)), status, policy_version
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                        $7::int[], $8::timestamptz[], $9::timestamptz[], $10::text[],
+                        $11::text[], $12::text[])
+                 AS r (id, scope, staff_id, unit_id, rule, period, year, issued_at, revoked_at,
+                       evidence, status, policy_version)"""
+        self.delete_alerts = f"""
+            DELETE FROM {s}.alerts WHERE scope = ANY($1::text[])
+            RETURNING {_ALERT_COLUMNS}"""
+        self.insert_alerts = f"""
+            INSERT INTO {s}.alerts ({_ALERT_COLUMNS})
+            SELECT id, scope, unit_id, rule, level, year, month, issued_at, revoked_at,
+                   string_to_array(evidence, chr(31)), status, policy_version
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[],
+                        $7::text[], $8::timestamptz[], $9::timestamptz[], $10::text[],
+                        $11::text[], $12::text[])
+                 AS r (id, scope, unit_id, rule, level, year, month, issued_at, revoked_at,
+                       evidence, status, policy_version)"""
+        self.unit_year_warnings = f"""
+            SELECT {_WARNING_COLUMNS} FROM {s}.warnings w
+            JOIN unnest($1::text[], $2::int[]) AS wanted (unit_id, year)
+              USING (unit_id, year)"""
+        self.unit_year_collectives = f"""
+            SELECT {_ALERT_COLUMNS} FROM {s}.alerts a
+            JOIN unnest($1::text[], $2::int[]) AS wanted (unit_id, year)
+              USING (unit_id, year)
+            WHERE a.rule IN ('obstruction', 'unit_wide_violation')"""
+        self.positions = f'SELECT partition, "offset" FROM {s}.positions WHERE topic = $1'
+        self.save_positions = f"""
+            INSERT INTO {s}.positions (topic, partition, "offset")
+            SELECT $1, * FROM unnest($2::int[], $3::bigint[])
+            ON CONFLICT (topic, partition) DO UPDATE
+               SET "offset" = GREATEST({s}.positions."offset", excluded."offset")"""
+
+
+@cache
+def sql_for(schema: str) -> Sql:
+    return Sql(schema)
+
+
+def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
+    """Rows -> one list per column, the shape `unnest` takes."""
+    if not rows:
+        return [[] for _ in range(width)]
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+class PgProjectionStore:
+    """The projector's store on one projection schema, inside the caller's transaction."""
+
+    def __init__(self, conn: Connection, *, schema: str, tz: ZoneInfo) -> None:
+        self._conn = conn
+        self._sql = sql_for(schema)
+        self._tz = tz
+
+    # -- facts ---------------------------------------------------------------------
+
+    async def add_facts(self, facts: FactBatch) -> FactBatch:
+        filings = await self._insert_new(
+            self._sql.insert_filings,
+            facts.filings,
+            lambda f: (
+                *_key(f.key),
+                f.complaint_id,
+                f.unit_id,
+                f.staff_id,
+                f.channel.value,
+                f.category.value,
+                f.handling.value,
+            ),
+        )
+        verdicts = await self._insert_new(
+            self._sql.insert_verdicts,
+            facts.verdicts,
+            lambda v: (
+                *_key(v.key),
+                v.complaint_id,
+                v.unit_id,
+                v.staff_id,
+                v.outcome.value,
+                v.category.value if v.category else None,
+                v.obstructed,
+            ),
+        )
+        inspections = await self._insert_new(
+            self._sql.insert_inspections,
+            facts.inspections,
+            lambda i: (
+                *_key(i.key),
+                i.inspection_id,
+                i.unit_id,
+                i.mode.value,
+                i.finding_count,
+                month_of(i.key.occurred_at, self._tz),
+            ),
+        )
+        commendations = await self._insert_new(
+            self._sql.insert_commendations,
+            facts.commendations,
+            lambda c: (
+                *_key(c.key),
+                c.commendation_id,
+                c.unit_id,
+                c.staff_id,
+                c.kind.value,
+                month_of(c.key.occurred_at, self._tz),
+            ),
+        )
+        new_inspections = {i.key.identity() for i in inspections}
+        findings = list(
+            {
+                f.identity(): f for f in facts.findings if f.key.identity() in new_inspections
+            }.values()
+        )
+        if findings:
+            rows = [
+                (
+                    *_key(f.key),
+                    f.position,
+                    f.unit_id,
+                    f.staff_id,
+                    f.code.value,
+                    f.unit_wide,
+                    month_of(f.key.occurred_at, self._tz),
+                )
+                for f in findings
+            ]
+            await self._conn.execute(self._sql.insert_findings, *_columns(rows, 9))
+        return FactBatch(filings, verdicts, inspections, findings, commendations)
+
+    async def _insert_new(self, sql: str, items: Sequence[Any], row: Any) -> list[Any]:
+        """Insert; return the items whose (source, event_id) was new, once each."""
+        if not items:
+            return []
+        rows = [row(item) for item in items]
+        inserted = await self._conn.fetch(sql, *_columns(rows, len(rows[0])))
+        fresh = {(record["source"], record["event_id"]) for record in inserted}
+        chosen: list[Any] = []
+        for item in items:
+            identity = item.key.identity()
+            if identity in fresh:
+                fresh.discard(identity)
+                chosen.append(item)
+        return chosen
+
+    async def complaint_facts(
+        self, complaint_ids: Collection[str]
+    ) -> tuple[list[ComplaintFiling], list[ComplaintVerdict]]:
+        ids = list(complaint_ids)
+        filings = [
+            ComplaintFiling(
+                key=_event_key(r),
+                complaint_id=r["complaint_id"],
+                unit_id=r["unit_id"],
+                staff_id=r["staff_id"],
+                channel=Channel(r["channel"]),
+                category=Category(r["category"]),
+                handling=Handling(r["handling"]),
+            )
+            for r in await self._conn.fetch(self._sql.filings_of, ids)
+        ]
+        verdicts = [
+            ComplaintVerdict(
+                key=_event_key(r),
+                complaint_id=r["complaint_id"],
+                unit_id=r["unit_id"],
+                staff_id=r["staff_id"],
+                outcome=Outcome(r["outcome"]),
+                category=Category(r["category"]) if r["category"] else None,
+                obstructed=r["obstructed"],
+            )
+            for r in await self._conn.fetch(self._sql.verdicts_of, ids)
+        ]
+        return filings, verdicts
+
+    async def attendance_findings(
+        self, staff_periods: Collection[StaffPeriod], codes: Collection[FindingCode]
+    ) -> list[Finding]:
+        staff, months = _columns(list(staff_periods), 2)
+        code_values = [code.value for code in codes]
+        return [
+            Finding(
+                key=_event_key(r),
+                position=r["position"],
+                inspection_id=r["inspection_id"],
+                unit_id=r["unit_id"],
+                staff_id=r["staff_id"],
+                code=FindingCode(r["code"]),
+                unit_wide=r["unit_wide"],
+            )
+            for r in await self._conn.fetch(
+                self._sql.attendance_findings, staff, months, code_values
+            )
+        ]
+
+    # -- derived rows ----------------------------------------------------------------
+
+    async def replace_complaints(
+        self, complaint_ids: Collection[str], states: Sequence[ComplaintState]
+    ) -> None:
+        await self._conn.execute(self._sql.delete_complaints, list(complaint_ids))
+        if states:
+            rows = [_complaint_row(state) for state in states]
+            await self._conn.execute(self._sql.insert_complaints, *_columns(rows, 21))
+
+    async def replace_warnings(
+        self, scopes: Collection[str], warnings: Sequence[Warning]
+    ) -> list[Warning]:
+        replaced = [
+            _warning(r) for r in await self._conn.fetch(self._sql.delete_warnings, list(scopes))
+        ]
+        if warnings:
+            rows = [_warning_row(w) for w in warnings]
+            await self._conn.execute(self._sql.insert_warnings, *_columns(rows, 12))
+        return replaced
+
+    async def replace_alerts(self, scopes: Collection[str], alerts: Sequence[Alert]) -> list[Alert]:
+        replaced = [
+            _alert(r) for r in await self._conn.fetch(self._sql.delete_alerts, list(scopes))
+        ]
+        if alerts:
+            rows = [_alert_row(a, self._tz) for a in alerts]
+            await self._conn.execute(self._sql.insert_alerts, *_columns(rows, 12))
+        return replaced
+
+    async def unit_year_inputs(
+        self, unit_years: Collection[UnitYear]
+    ) -> tuple[list[Warning], list[Alert]]:
+        units, years = _columns(list(unit_years), 2)
+        warnings = [
+            _warning(r) for r in await self._conn.fetch(self._sql.unit_year_warnings, units, years)
+        ]
+        alerts = [
+            _alert(r) for r in await self._conn.fetch(self._sql.unit_year_collectives, units, years)
+        ]
+        return warnings, alerts
+
+    # -- positions -------------------------------------------------------------------
+
+    async def positions(self, topic: str) -> dict[int, int]:
+        rows = await self._conn.fetch(self._sql.positions, topic)
+        return {row["partition"]: row["offset"] for row in rows}
+
+    async def save_positions(self, topic: str, positions: dict[int, int]) -> None:
+        if positions:
+            partitions, offsets = _columns(list(positions.items()), 2)
+            await self._conn.execute(self._sql.save_positions, topic, partitions, offsets)
+
+
+def _key(key: EventKey) -> tuple[Any, ...]:
+    return (key.source, key.event_id, key.occurred_at)
+
+
+def _event_key(row: asyncpg.Record) -> EventKey:
+    return EventKey(occurred_at=row["occurred_at"], event_id=row["event_id"], source=row["source"])
+
+
+def _complaint_row(state: ComplaintState) -> tuple[Any, ...]:
+    return (
+        state.complaint_id,
+        state.unit_id,
+        state.staff_id,
+        state.filing_event_id,
+        state.filed_at,
+        state.filed_month,
+        state.channel.value,
+        state.category.value,
+        state.handling.value,
+        state.final_category.value,
+        state.deadline,
+        state.deadline_month,
+        state.resolved_at,
+        state.resolved_month,
+        state.resolved_late,
+        state.outcome.value if state.outcome else None,
+        state.outcome_at,
+        state.outcome_month,
+        state.verdict_event_id,
+        state.responsible_staff_id,
+        state.obstructed,
+    )
+
+
+def _warning_row(w: Warning) -> tuple[Any, ...]:
+    return (
+        w.id,
+        w.scope,
+        w.staff_id,
+        w.unit_id,
+        w.rule.value,
+        w.period,
+        int(w.period[:4]),
+        w.issued_at,
+        w.revoked_at,
+        SEP.join(w.evidence),
+        w.status.value,
+        w.policy_version,
+    )
+
+
+def _alert_row(a: Alert, tz: ZoneInfo) -> tuple[Any, ...]:
+    return (
+        a.id,
+        a.scope,
+        a.unit_id,
+        a.rule.value,
+        a.level.value,
+        a.year,
+        month_of(a.issued_at, tz),
+        a.issued_at,
+        a.revoked_at,
+        SEP.join(a.evidence),
+        a.status.value,
+        a.policy_version,
+    )
+
+
+def _warning(r: asyncpg.Record) -> Warning:
+    return Warning(
+        id=r["id"],
+        staff_id=r["staff_id"],
+        unit_id=r["unit_id"],
+        rule=WarningRule(r["rule"]),
+        period=r["period"],
+        issued_at=r["issued_at"],
+        evidence=tuple(r["evidence"]),
+        status=Status(r["status"]),
+        policy_version=r["policy_version"],
+        scope=r["scope"],
+        revoked_at=r["revoked_at"],
+    )
+
+
+def _alert(r: asyncpg.Record) -> Alert:
+    return Alert(
+        id=r["id"],
+        unit_id=r["unit_id"],
+        rule=AlertRule(r["rule"]),
+        level=AlertLevel(r["level"]),
+        year=r["year"],
+        issued_at=r["issued_at"],
+        evidence=tuple(r["evidence"]),
+        status=Status(r["status"]),
+        policy_version=r["policy_version"],
+        scope=r["scope"],
+        revoked_at=r["revoked_at"],
+    )

@@ -1,0 +1,56 @@
+"""Read snapshots of the live projection version, for the query API.
+
+Each request reads inside one READ ONLY, REPEATABLE READ transaction and resolves
+the live version inside it, so a switch to a new version is atomic for readers: a
+request sees the old version or the new one, whole, never a mix or a gap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import asyncpg
+
+from services.assessment.adapters.db import Connection
+from services.assessment.adapters.versions import Version, live_version, load_policy
+from services.assessment.domain.policy import Policy
+
+
+class NoLiveVersionError(RuntimeError):
+    """No projection version is live yet (the service is starting)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    conn: Connection
+    version: Version
+    policy: Policy
+
+    @property
+    def schema(self) -> str:
+        return self.version.schema_name
+
+
+class ReadModel:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+        self._policies: dict[int, Policy] = {}
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[Snapshot]:
+        async with (
+            self._pool.acquire() as conn,
+            conn.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            version = await live_version(conn)
+            if version is None:
+                raise NoLiveVersionError("no projection version is live yet")
+            if version.version not in self._policies:
+                self._policies[version.version] = await load_policy(conn, version.version)
+            yield Snapshot(conn=conn, version=version, policy=self._policies[version.version])
+
+    async def ping(self) -> None:
+        async with self._pool.acquire() as conn:
+            await conn.fetchval("SELECT 1")

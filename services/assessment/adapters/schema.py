@@ -1,0 +1,86 @@
+"""Schema migrations: numbered SQL files applied once, in order, at start-up.
+
+`control/` holds the `assessment` schema (the registry of projection versions);
+`projection/` holds one projection version and is applied to every version's own
+schema. Applied files are recorded in `assessment.migrations`; an advisory lock
+keeps two instances starting together from applying the same file twice.
+"""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+
+from services.assessment.adapters.db import Connection
+
+CONTROL_SCHEMA = "assessment"
+MIGRATION_LOCK = 7_001_001  # advisory lock key: "applying migrations"
+_SCHEMA_NAME = re.compile(r"^proj_v[0-9]+$")
+
+
+def projection_schema_name(version: int) -> str:
+    return f"proj_v{version}"
+
+
+def checked_schema(name: str) -> str:
+    """Schema names are formatted into SQL, so only our own pattern is accepted."""
+    if not _SCHEMA_NAME.fullmatch(name):
+        raise ValueError(f"not a projection schema name: {name!r}")
+    return name
+
+
+def _migration_files(kind: str) -> list[tuple[str, str]]:
+    folder = resources.files("services.assessment.adapters").joinpath("migrations", kind)
+    files = sorted(entry.name for entry in folder.iterdir() if entry.name.endswith(".sql"))
+    return [(name, folder.joinpath(name).read_text(encoding="utf-8")) for name in files]
+
+
+async def _apply(conn: Connection, *, kind: str, schema: str) -> list[str]:
+    applied = {
+        row["name"]
+        for row in await conn.fetch(
+            "SELECT name FROM assessment.migrations WHERE schema_name = $1", schema
+        )
+    }
+    done: list[str] = []
+    for name, sql in _migration_files(kind):
+        if name in applied:
+            continue
+        async with conn.transaction():
+            await conn.execute(f"SET LOCAL search_path TO {schema}")
+            await conn.execute(sql)
+            await conn.execute(
+                "INSERT INTO assessment.migrations (schema_name, name) VALUES ($1, $2)",
+                schema,
+                name,
+            )
+        done.append(name)
+    return done
+
+
+async def migrate_control(conn: Connection) -> list[str]:
+    """Create or upgrade the control schema; returns the files applied now."""
+    await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+    try:
+        await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {CONTROL_SCHEMA}")
+        await conn.execute(
+            """CREATE TABLE IF NOT EXISTS assessment.migrations (
+                   schema_name text NOT NULL,
+                   name        text NOT NULL,
+                   applied_at  timestamptz NOT NULL DEFAULT now(),
+                   PRIMARY KEY (schema_name, name))"""
+        )
+        return await _apply(conn, kind="control", schema=CONTROL_SCHEMA)
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
+
+
+async def migrate_projection(conn: Connection, schema: str) -> list[str]:
+    """Create or upgrade one projection version's schema."""
+    schema = checked_schema(schema)
+    await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+    try:
+        await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        return await _apply(conn, kind="projection", schema=schema)
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)

@@ -1,0 +1,172 @@
+"""The registry of projection versions (`assessment.versions`) and its locks.
+
+A version is a complete set of projections in its own schema, built with one policy.
+Exactly one version is live. Two kinds of advisory locks keep writers apart:
+- the writer lock of a version (transaction-scoped): every transaction that folds
+  events into that version holds it, so scopes shared across partitions are never
+  recomputed concurrently, and the switch to a new version can stop the live writer;
+- the rebuild lock (session-scoped): only one rebuild runs at a time.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from services.assessment.adapters.db import Connection
+from services.assessment.adapters.schema import checked_schema, projection_schema_name
+from services.assessment.domain.policy import Policy, policy_fingerprint
+
+WRITER_LOCK_CLASS = 7_001_003
+REBUILD_LOCK = 7_001_002
+
+FACT_TABLES = ("complaint_filings", "complaint_verdicts", "inspections", "commendations")
+
+
+class VersionError(RuntimeError):
+    """An operation on projection versions that cannot be done (message says why)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    version: int
+    schema_name: str
+    policy_version: str
+    policy_fingerprint: str
+    state: str
+    created_at: datetime
+    live_since: datetime | None
+    note: str | None
+
+    @property
+    def is_live(self) -> bool:
+        return self.state == "live"
+
+
+_COLUMNS = (
+    "version, schema_name, policy_version, policy_fingerprint, state, created_at, live_since, note"
+)
+
+
+def _version(row: asyncpg.Record) -> Version:
+    return Version(**dict(row))
+
+
+async def live_version(conn: Connection) -> Version | None:
+    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM assessment.versions WHERE state = 'live'")
+    return _version(row) if row else None
+
+
+async def get_version(conn: Connection, version: int) -> Version | None:
+    row = await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM assessment.versions WHERE version = $1", version
+    )
+    return _version(row) if row else None
+
+
+async def list_versions(conn: Connection) -> list[Version]:
+    rows = await conn.fetch(f"SELECT {_COLUMNS} FROM assessment.versions ORDER BY version")
+    return [_version(row) for row in rows]
+
+
+async def load_policy(conn: Connection, version: int) -> Policy:
+    raw = await conn.fetchval("SELECT policy FROM assessment.versions WHERE version = $1", version)
+    if raw is None:
+        raise VersionError(f"projection version {version} does not exist")
+    return Policy.model_validate(json.loads(raw))
+
+
+async def create_version(
+    conn: Connection, *, policy: Policy, state: str, note: str | None = None
+) -> Version:
+    """Register a new version (its schema is created by the caller's migration)."""
+    number = await conn.fetchval("SELECT nextval('assessment.version_numbers')")
+    row = await conn.fetchrow(
+        f"""INSERT INTO assessment.versions
+               (version, schema_name, policy_version, policy_fingerprint, policy, state,
+                live_since, note)
+            VALUES ($1, $2, $3, $4, $5::jsonb, $6,
+                    CASE WHEN $6 = 'live' THEN now() END, $7)
+            RETURNING {_COLUMNS}""",
+        number,
+        projection_schema_name(number),
+        policy.version,
+        policy_fingerprint(policy),
+        json.dumps(policy.model_dump(mode="json"), sort_keys=True),  # jsonb text
+        state,
+        note,
+    )
+    assert row is not None
+    return _version(row)
+
+
+async def set_state(conn: Connection, version: int, state: str) -> None:
+    await conn.execute(
+        "UPDATE assessment.versions SET state = $2 WHERE version = $1", version, state
+    )
+
+
+async def switch_live(conn: Connection, *, to_version: int) -> Version | None:
+    """Make `to_version` live; the previous live version stays, as 'ready'.
+
+    Call inside the transaction that holds both versions' writer locks.
+    """
+    previous = await live_version(conn)
+    if previous is not None:
+        await set_state(conn, previous.version, "ready")
+    await conn.execute(
+        "UPDATE assessment.versions SET state = 'live', live_since = now() WHERE version = $1",
+        to_version,
+    )
+    return previous
+
+
+async def lock_writer(conn: Connection, version: int) -> None:
+    """Hold the version's writer lock until the current transaction ends."""
+    await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", WRITER_LOCK_CLASS, version)
+
+
+async def try_lock_rebuild(conn: Connection) -> bool:
+    locked: bool = await conn.fetchval("SELECT pg_try_advisory_lock($1)", REBUILD_LOCK)
+    return locked
+
+
+async def unlock_rebuild(conn: Connection) -> None:
+    await conn.execute("SELECT pg_advisory_unlock($1)", REBUILD_LOCK)
+
+
+async def event_count(conn: Connection, schema: str) -> int:
+    schema = checked_schema(schema)
+    total = " + ".join(f"(SELECT count(*) FROM {schema}.{table})" for table in FACT_TABLES)
+    count: int = await conn.fetchval(f"SELECT {total}")
+    return count
+
+
+async def drop_version(conn: Connection, version: int) -> Version:
+    """Drop a version that is neither live nor being built."""
+    async with conn.transaction():
+        found = await get_version(conn, version)
+        if found is None:
+            raise VersionError(f"projection version {version} does not exist")
+        if found.is_live:
+            raise VersionError(
+                f"version {version} is live; switch to another version before dropping it"
+            )
+        if found.state == "building" and not await _rebuild_lock_free(conn):
+            raise VersionError(f"version {version} is being built right now")
+        await conn.execute(f"DROP SCHEMA IF EXISTS {checked_schema(found.schema_name)} CASCADE")
+        await conn.execute(
+            "DELETE FROM assessment.migrations WHERE schema_name = $1", found.schema_name
+        )
+        await conn.execute("DELETE FROM assessment.versions WHERE version = $1", version)
+        return found
+
+
+async def _rebuild_lock_free(conn: Connection) -> bool:
+    free: bool = await conn.fetchval(
+        "SELECT pg_try_advisory_lock($1) AND pg_advisory_unlock($1)", REBUILD_LOCK
+    )
+    return free

@@ -1,0 +1,86 @@
+"""Write transactions on a projection version (the unit of work of the projector).
+
+`live()` folds into whichever version is live when the transaction starts, holding
+that version's writer lock; if a switch made another version live while it waited
+for the lock, it starts over on the new one. `version(v)` writes into a given
+version (the rebuild).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import asyncpg
+
+from services.assessment.adapters.db import Connection
+from services.assessment.adapters.projection_store import PgProjectionStore
+from services.assessment.adapters.versions import (
+    Version,
+    VersionError,
+    live_version,
+    load_policy,
+    lock_writer,
+)
+from services.assessment.domain.policy import Policy
+
+
+@dataclass(frozen=True, slots=True)
+class WriteTx:
+    conn: Connection
+    version: Version
+    policy: Policy
+    store: PgProjectionStore
+
+    async def positions(self, topic: str) -> dict[int, int]:
+        return await self.store.positions(topic)
+
+    async def save_positions(self, topic: str, positions: dict[int, int]) -> None:
+        await self.store.save_positions(topic, positions)
+
+
+class ProjectionWriter:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+        self._policies: dict[int, Policy] = {}
+
+    async def policy_of(self, conn: Connection, version: int) -> Policy:
+        # A version's policy never changes, so it is read once.
+        if version not in self._policies:
+            self._policies[version] = await load_policy(conn, version)
+        return self._policies[version]
+
+    async def _tx(self, conn: Connection, version: Version) -> WriteTx:
+        policy = await self.policy_of(conn, version.version)
+        store = PgProjectionStore(conn, schema=version.schema_name, tz=policy.tz)
+        return WriteTx(conn=conn, version=version, policy=policy, store=store)
+
+    @asynccontextmanager
+    async def live(self) -> AsyncIterator[WriteTx]:
+        async with self._pool.acquire() as conn:
+            while True:
+                async with conn.transaction():
+                    version = await live_version(conn)
+                    if version is None:
+                        raise VersionError("no live projection version")
+                    await lock_writer(conn, version.version)
+                    current = await live_version(conn)
+                    if current is None or current.version != version.version:
+                        continue  # switched while we waited: fold into the new one
+                    yield await self._tx(conn, version)
+                    return
+
+    @asynccontextmanager
+    async def version(
+        self, version: Version, *, conn: Connection | None = None
+    ) -> AsyncIterator[WriteTx]:
+        """A transaction on `version`; on `conn` when given (the switch runs inside one)."""
+        if conn is not None:
+            async with conn.transaction():
+                await lock_writer(conn, version.version)
+                yield await self._tx(conn, version)
+            return
+        async with self._pool.acquire() as own, own.transaction():
+            await lock_writer(own, version.version)
+            yield await self._tx(own, version)

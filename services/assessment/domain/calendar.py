@@ -1,0 +1,66 @@
+"""Periods and working days in the policy's time zone.
+
+Months and years are calendar periods where the organisation is, not in UTC: an event at
+2026-01-31T17:30Z happened on 2026-02-01 in Asia/Shanghai and counts for February.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from services.assessment.domain.policy import CalendarPolicy, Policy
+from shared.catalogue import Handling
+
+_ONE_DAY = timedelta(days=1)
+
+
+def local_date(instant: datetime, tz: ZoneInfo) -> date:
+    return _aware(instant).astimezone(tz).date()
+
+
+def month_of(instant: datetime, tz: ZoneInfo) -> str:
+    return month_of_date(local_date(instant, tz))
+
+
+def month_of_date(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def year_of(instant: datetime, tz: ZoneInfo) -> int:
+    return local_date(instant, tz).year
+
+
+def is_working_day(day: date, calendar: CalendarPolicy) -> bool:
+    if day in calendar.workdays:
+        return True
+    if day in calendar.holidays:
+        return False
+    return day.isoweekday() not in calendar.weekend
+
+
+def last_allowed_day(filed_at: datetime, handling: Handling, policy: Policy) -> date:
+    """The last local day on which a verdict is in time (限时办结).
+
+    N working days are counted from the day after filing; 0 means the filing day itself.
+    """
+    day = local_date(filed_at, policy.tz)
+    remaining = policy.time_limits[handling]
+    while remaining > 0:
+        day += _ONE_DAY
+        if is_working_day(day, policy.calendar):
+            remaining -= 1
+    return day
+
+
+def complaint_deadline(filed_at: datetime, handling: Handling, policy: Policy) -> datetime:
+    """The exclusive deadline: 00:00 local on the day after the last allowed day."""
+    after_last = last_allowed_day(filed_at, handling, policy) + _ONE_DAY
+    return datetime.combine(after_last, time.min, tzinfo=policy.tz)
+
+
+def _aware(instant: datetime) -> datetime:
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        # Event times always carry an offset; a naive one here is a bug upstream.
+        raise ValueError(f"naive datetime where an aware instant is required: {instant!r}")
+    return instant

@@ -1,0 +1,95 @@
+"""The facts the rules read, built by the service layer from validated events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from shared.catalogue import Category, Channel, FindingCode, Handling, Outcome
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True, slots=True)
+class EventKey:
+    """Identity and time order of one event."""
+
+    occurred_at: datetime  # aware
+    event_id: str
+    source: str
+
+    def order(self) -> tuple[datetime, str, str]:
+        # DOMAIN.md: "in time order" ties break by event id, then source.
+        return (self.occurred_at, self.event_id, self.source)
+
+    def identity(self) -> tuple[str, str]:
+        return (self.source, self.event_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ComplaintFiling:
+    key: EventKey
+    complaint_id: str
+    unit_id: str
+    staff_id: str | None
+    channel: Channel
+    category: Category
+    handling: Handling
+
+
+@dataclass(frozen=True, slots=True)
+class ComplaintVerdict:
+    key: EventKey
+    complaint_id: str
+    unit_id: str
+    staff_id: str | None
+    outcome: Outcome
+    category: Category | None
+    obstructed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One finding of an inspection; `position` is its index in the event's list."""
+
+    key: EventKey
+    position: int
+    inspection_id: str
+    unit_id: str
+    staff_id: str | None
+    code: FindingCode
+    unit_wide: bool
+
+    def order(self) -> tuple[datetime, str, str, int]:
+        return (*self.key.order(), self.position)
+
+    def identity(self) -> tuple[str, str, int]:
+        return (*self.key.identity(), self.position)
+
+
+_E = TypeVar("_E", ComplaintFiling, ComplaintVerdict)
+
+
+def distinct(items: Iterable[_T], identity: Callable[[_T], Hashable]) -> list[_T]:
+    """One item per identity.
+
+    Copies of one event are normally identical; should two conflict, the one with the
+    smallest repr wins, so the pick never depends on the order they came in.
+    """
+    chosen: dict[Hashable, _T] = {}
+    for item in sorted(items, key=repr):
+        chosen.setdefault(identity(item), item)
+    return list(chosen.values())
+
+
+def in_time_order(events: Iterable[_E]) -> list[_E]:
+    """Distinct complaint events (by source and id), in time order."""
+    unique = distinct(events, lambda event: event.key.identity())
+    return sorted(unique, key=lambda event: event.key.order())
+
+
+def findings_in_time_order(findings: Iterable[Finding]) -> list[Finding]:
+    """Distinct findings (by source, id and position), in time order."""
+    return sorted(distinct(findings, Finding.identity), key=Finding.order)

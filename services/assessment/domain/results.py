@@ -1,0 +1,85 @@
+"""What the rules produce: warnings, alerts and each complaint's state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from shared.catalogue import (
+    AlertLevel,
+    AlertRule,
+    Category,
+    Channel,
+    Handling,
+    Outcome,
+    Status,
+    WarningRule,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Warning:
+    """An individual efficiency warning (效能告诫); shadows the builtin on purpose."""
+
+    id: str
+    staff_id: str
+    unit_id: str
+    rule: WarningRule
+    period: str  # YYYY-MM of issued_at, in the policy time zone
+    issued_at: datetime
+    evidence: tuple[str, ...]  # event ids
+    status: Status
+    policy_version: str
+    scope: str  # what the stored row replaces, see ids of each rule
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """A unit alert: a collective warning (集体效能告诫) or leadership accountability."""
+
+    id: str
+    unit_id: str
+    rule: AlertRule
+    level: AlertLevel
+    year: int
+    issued_at: datetime
+    evidence: tuple[str, ...]  # event ids, or warning/alert ids for unit-year alerts
+    status: Status
+    policy_version: str
+    scope: str
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ComplaintState:
+    """One complaint as the figures see it; it counts for the unit it was filed against."""
+
+    complaint_id: str
+    unit_id: str
+    staff_id: str | None
+    filing_event_id: str
+    filed_at: datetime
+    filed_month: str
+    channel: Channel
+    category: Category
+    handling: Handling
+    final_category: Category
+    deadline: datetime  # exclusive: resolved at or after it is late
+    deadline_month: str  # month of the last allowed day
+    resolved_at: datetime | None  # first verdict
+    resolved_month: str | None
+    resolved_late: bool
+    outcome: Outcome | None  # standing verdict
+    outcome_at: datetime | None
+    outcome_month: str | None
+    verdict_event_id: str | None
+    responsible_staff_id: str | None
+    obstructed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ComplaintOutcome:
+    state: ComplaintState | None
+    warnings: tuple[Warning, ...]
+    alerts: tuple[Alert, ...]

@@ -1,0 +1,254 @@
+"""The read API's query routes (CONTRACT.md). Thin: parse, read a snapshot, shape."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from services.assessment.adapters import stats_views, versions, views
+from services.assessment.adapters.read_model import ReadModel
+from services.assessment.domain.calendar import month_of, year_of
+from services.assessment.entrypoints.http import params
+from services.assessment.entrypoints.http.schemas import (
+    AlertPage,
+    Figures,
+    OverduePage,
+    StaffWarnings,
+    StatusOut,
+    UnitAlerts,
+    WarningPage,
+    Watchlist,
+)
+from services.assessment.service_layer.figures import base_range, staff_scorecard, unit_figures
+from shared.catalogue import AlertRule, WarningRule
+
+EndOffsets = Callable[[str], Awaitable[dict[int, int] | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class QueryDeps:
+    read_model: ReadModel
+    topic: str
+    end_offsets: EndOffsets
+    clock: Callable[[], datetime]
+
+
+def deps(request: Request) -> QueryDeps:
+    found: QueryDeps = request.app.state.query_deps
+    return found
+
+
+Deps = Annotated[QueryDeps, Depends(deps)]
+StatusParam = Annotated[Literal["active", "revoked", "all"], Query()]
+YearParam = Annotated[int | None, Query(ge=1900, le=2999)]
+LimitParam = Annotated[int, Query(ge=1, le=500)]
+# The contract's names `from` and `to` are Python keywords: aliased.
+FromParam = Annotated[str | None, Query(alias="from")]
+ToParam = Annotated[str | None, Query(alias="to")]
+
+router = APIRouter(prefix="/v1")
+
+
+def _status(value: str) -> str | None:
+    return None if value == "all" else value
+
+
+@router.get("/staff/{staff_id:path}/warnings", response_model=StaffWarnings)
+async def staff_warnings(
+    d: Deps, staff_id: str, year: YearParam = None, status: StatusParam = "active"
+) -> dict[str, Any]:
+    async with d.read_model.snapshot() as snap:
+        items = await views.staff_warnings(
+            snap, staff_id=staff_id, year=year, status=_status(status)
+        )
+    return {"staff_id": staff_id, "year": year, "status": status, "items": items}
+
+
+@router.get("/staff/{staff_id:path}/scorecard")
+async def staff_scorecard_route(d: Deps, staff_id: str, year: YearParam = None) -> Figures:
+    async with d.read_model.snapshot() as snap:
+        year = year or year_of(d.clock(), snap.policy.tz)
+        counts = await stats_views.staff_month_counts(snap, staff_id=staff_id, year=year)
+        return staff_scorecard(staff_id, year, counts, snap.policy)
+
+
+@router.get("/units/{unit_id:path}/alerts", response_model=UnitAlerts)
+async def unit_alerts(
+    d: Deps, unit_id: str, year: YearParam = None, status: StatusParam = "active"
+) -> dict[str, Any]:
+    async with d.read_model.snapshot() as snap:
+        items = await views.unit_alerts(snap, unit_id=unit_id, year=year, status=_status(status))
+    return {"unit_id": unit_id, "year": year, "status": status, "items": items}
+
+
+@router.get("/units/{unit_id:path}/stats")
+async def unit_stats(
+    d: Deps, unit_id: str, first: FromParam = None, last: ToParam = None
+) -> Figures:
+    async with d.read_model.snapshot() as snap:
+        now = d.clock()
+        first, last = params.stats_range(first, last, today_month=month_of(now, snap.policy.tz))
+        low, high = base_range(first, last)
+        counts = await stats_views.unit_month_counts(
+            snap, unit_id=unit_id, first=low, last=high, now=now
+        )
+    return unit_figures(unit_id, first, last, counts)
+
+
+@router.get("/warnings", response_model=WarningPage)
+async def list_warnings(
+    d: Deps,
+    unit_id: str | None = None,
+    staff_id: str | None = None,
+    rule: WarningRule | None = None,
+    status: StatusParam = "all",
+    first: FromParam = None,
+    last: ToParam = None,
+    limit: LimitParam = 100,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    async with d.read_model.snapshot() as snap:
+        flt = _filter(snap.policy.tz, unit_id, staff_id, rule, status, first, last, limit, cursor)
+        items = await views.list_warnings(snap, flt)
+    return {"items": items, "next_cursor": _next_cursor(items, limit)}
+
+
+@router.get("/alerts", response_model=AlertPage)
+async def list_alerts(
+    d: Deps,
+    unit_id: str | None = None,
+    staff_id: str | None = None,
+    rule: AlertRule | None = None,
+    status: StatusParam = "all",
+    first: FromParam = None,
+    last: ToParam = None,
+    limit: LimitParam = 100,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    async with d.read_model.snapshot() as snap:
+        flt = _filter(snap.policy.tz, unit_id, staff_id, rule, status, first, last, limit, cursor)
+        items = await views.list_alerts(snap, flt)
+    return {"items": items, "next_cursor": _next_cursor(items, limit)}
+
+
+def _filter(
+    tz: Any,
+    unit_id: str | None,
+    staff_id: str | None,
+    rule: WarningRule | AlertRule | None,
+    status: str,
+    first: str | None,
+    last: str | None,
+    limit: int,
+    cursor: str | None,
+) -> views.ListFilter:
+    since = params.bound("from", first, tz, upper=False)
+    until = params.bound("to", last, tz, upper=True)
+    if since and until and since >= until:
+        raise params.invalid("from", "from must be before to")
+    return views.ListFilter(
+        unit_id=unit_id,
+        staff_id=staff_id,
+        rule=rule.value if rule else None,
+        status=_status(status),
+        since=since,
+        until=until,
+        after=params.decode_cursor(cursor),
+        limit=limit,
+    )
+
+
+def _next_cursor(items: list[dict[str, Any]], limit: int) -> str | None:
+    if len(items) < limit:
+        return None
+    return params.encode_cursor(items[-1]["issued_at"], items[-1]["id"])
+
+
+@router.get("/complaints/overdue", response_model=OverduePage)
+async def overdue(
+    d: Deps,
+    unit_id: str | None = None,
+    as_of: str | None = None,
+    limit: LimitParam = 100,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    moment = params.instant_param("as_of", as_of) or d.clock()
+    async with d.read_model.snapshot() as snap:
+        items = await views.overdue_complaints(
+            snap, unit_id=unit_id, as_of=moment, after=params.decode_cursor(cursor), limit=limit
+        )
+    next_cursor = None
+    if len(items) == limit:
+        next_cursor = params.encode_cursor(items[-1]["deadline"], items[-1]["complaint_id"])
+    return {"as_of": moment, "items": items, "next_cursor": next_cursor}
+
+
+@router.get("/watchlist", response_model=Watchlist)
+async def watchlist(
+    d: Deps, unit_id: str | None = None, as_of: str | None = None
+) -> dict[str, Any]:
+    """Early warnings (预警): one more attendance finding this month, or one more
+    warning this year, would issue a warning or a collective warning."""
+    moment = params.instant_param("as_of", as_of) or d.clock()
+    async with d.read_model.snapshot() as snap:
+        policy = snap.policy
+        month, year = month_of(moment, policy.tz), year_of(moment, policy.tz)
+        staff = await views.staff_at_attendance_limit(
+            snap, month=month, as_of=moment, unit_id=unit_id
+        )
+        units = await views.active_warnings_by_unit(snap, year=year, as_of=moment, unit_id=unit_id)
+    per = policy.collective.warnings_per_collective
+    return {
+        "as_of": moment,
+        "staff": [
+            {**row, "month": month, "warning_at": policy.attendance.monthly_limit + 1}
+            for row in staff
+        ],
+        "units": [
+            {**row, "year": year, "collective_warning_at": row["active_warnings"] + 1}
+            for row in units
+            if row["active_warnings"] % per == per - 1
+        ],
+    }
+
+
+@router.get("/status", response_model=StatusOut)
+async def status_route(d: Deps) -> dict[str, Any]:
+    async with d.read_model.snapshot() as snap:
+        stored = await views.positions(snap, d.topic)
+        all_versions = await versions.list_versions(snap.conn)
+        live = snap.version
+    ends = await d.end_offsets(d.topic) or {}
+    partitions = []
+    for partition in sorted(set(stored) | set(ends)):
+        position, end = stored.get(partition), ends.get(partition)
+        lag = None if end is None else end - (position + 1 if position is not None else 0)
+        partitions.append(
+            {"partition": partition, "position": position, "end_offset": end, "lag": lag}
+        )
+    lags = [p["lag"] for p in partitions if p["lag"] is not None]
+    return {
+        "projection_version": live.version,
+        "policy_version": live.policy_version,
+        "policy_fingerprint": live.policy_fingerprint,
+        "live_since": live.live_since,
+        "topic": d.topic,
+        "partitions": partitions,
+        "lag": sum(lags) if ends else None,
+        "versions": [_version(v) for v in all_versions],
+    }
+
+
+def _version(v: versions.Version) -> dict[str, Any]:
+    return {
+        "version": v.version,
+        "state": v.state,
+        "policy_version": v.policy_version,
+        "policy_fingerprint": v.policy_fingerprint,
+        "created_at": v.created_at,
+        "live_since": v.live_since,
+    }

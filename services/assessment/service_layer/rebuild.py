@@ -1,0 +1,234 @@
+"""Rebuild every projection from the start of events.v1 into a new version, while the
+live version keeps serving and consuming; then switch to it atomically.
+
+Steps: take the rebuild lock (one rebuild at a time) → discard builds a crash left
+behind → create the new version's schema → fold the whole log in large batches →
+catch up with the live version's positions → in one transaction holding both
+versions' writer locks, fold the last few records and make the new version live.
+A crash anywhere before that transaction leaves the live version untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import asyncpg
+
+from services.assessment.adapters import versions
+from services.assessment.adapters.db import Connection
+from services.assessment.adapters.deadletter import LoggedDeadLetters
+from services.assessment.adapters.kafka_log import HistoryReader
+from services.assessment.adapters.projection_store import sql_for
+from services.assessment.adapters.schema import migrate_projection
+from services.assessment.adapters.version_diff import TableDiff, diff_table
+from services.assessment.adapters.writer import ProjectionWriter
+from services.assessment.domain.policy import Policy
+from services.assessment.service_layer.folding import fold
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]  # (records done, records in the plan)
+SWITCH_GAP = 5_000  # records behind live that are folded inside the switch transaction
+
+
+class RebuildRefusedError(RuntimeError):
+    """Another rebuild holds the lock."""
+
+
+@dataclass(frozen=True, slots=True)
+class RebuildReport:
+    version: int
+    policy_version: str
+    records: int
+    poison: int
+    seconds: float
+    previous_version: int | None
+    discarded_builds: list[int]
+    warnings: TableDiff | None
+    alerts: TableDiff | None
+
+    @property
+    def records_per_second(self) -> float:
+        return self.records / self.seconds if self.seconds else 0.0
+
+
+class _Plan:
+    """Counts folded records against a growing target, for the progress bar."""
+
+    def __init__(self, on_progress: Progress | None) -> None:
+        self.done = 0
+        self.total = 0
+        self._on_progress = on_progress
+
+    def extend(self, after: dict[int, int], until: dict[int, int]) -> None:
+        self.total += sum(max(0, end - (after.get(p, -1) + 1)) for p, end in until.items())
+        self.report()
+
+    def advance(self, records: int) -> None:
+        self.done += records
+        self.report()
+
+    def report(self) -> None:
+        if self._on_progress:
+            self._on_progress(self.done, max(self.total, self.done))
+
+
+async def rebuild(
+    *,
+    pool: asyncpg.Pool,
+    reader: HistoryReader,
+    policy: Policy,
+    on_progress: Progress | None = None,
+    note: str | None = None,
+) -> RebuildReport:
+    started = time.monotonic()
+    async with pool.acquire() as lock_conn:
+        if not await versions.try_lock_rebuild(lock_conn):
+            raise RebuildRefusedError("another rebuild is running; try again when it ends")
+        try:
+            discarded = await _discard_abandoned_builds(lock_conn)
+            version = await versions.create_version(
+                lock_conn, policy=policy, state="building", note=note
+            )
+            await migrate_projection(lock_conn, version.schema_name)
+            try:
+                return await _build_and_switch(
+                    pool=pool,
+                    reader=reader,
+                    version=version,
+                    plan=_Plan(on_progress),
+                    started=started,
+                    discarded=discarded,
+                )
+            except BaseException:
+                await versions.set_state(lock_conn, version.version, "failed")
+                raise
+        finally:
+            await versions.unlock_rebuild(lock_conn)
+
+
+async def _build_and_switch(
+    *,
+    pool: asyncpg.Pool,
+    reader: HistoryReader,
+    version: versions.Version,
+    plan: _Plan,
+    started: float,
+    discarded: list[int],
+) -> RebuildReport:
+    writer = ProjectionWriter(pool)
+    deadletters = LoggedDeadLetters()
+    topic = reader.topic
+
+    # 1. The whole log as it stands now.
+    positions = await _fold_range(
+        writer,
+        version,
+        reader,
+        after={},
+        until=await reader.end_offsets(),
+        plan=plan,
+        deadletters=deadletters,
+    )
+    # 2. Catch up with the live version until the rest fits in the switch.
+    while True:
+        live = await _live_positions(pool, topic)
+        if _gap(positions, live) <= SWITCH_GAP:
+            break
+        positions = await _fold_range(
+            writer,
+            version,
+            reader,
+            after=positions,
+            until=_exclusive(live),
+            plan=plan,
+            deadletters=deadletters,
+        )
+    # 3. Switch: the live writer waits on its lock for the few records folded here.
+    async with pool.acquire() as conn, conn.transaction():
+        await versions.lock_writer(conn, version.version)
+        previous = await versions.live_version(conn)
+        if previous is not None:
+            await versions.lock_writer(conn, previous.version)
+            live = await _positions_of(conn, previous.schema_name, topic)
+            async for batch in reader.read(after=positions, until=_exclusive(live)):
+                async with writer.version(version, conn=conn) as tx:
+                    await fold(tx, batch, deadletters)
+                plan.advance(len(batch))
+        await versions.switch_live(conn, to_version=version.version)
+
+    warnings = alerts = None
+    if previous is not None:
+        async with pool.acquire() as conn:
+            warnings = await diff_table(
+                conn, table="warnings", old=previous.schema_name, new=version.schema_name
+            )
+            alerts = await diff_table(
+                conn, table="alerts", old=previous.schema_name, new=version.schema_name
+            )
+    return RebuildReport(
+        version=version.version,
+        policy_version=version.policy_version,
+        records=plan.done,
+        poison=deadletters.count,
+        seconds=time.monotonic() - started,
+        previous_version=previous.version if previous else None,
+        discarded_builds=discarded,
+        warnings=warnings,
+        alerts=alerts,
+    )
+
+
+async def _fold_range(
+    writer: ProjectionWriter,
+    version: versions.Version,
+    reader: HistoryReader,
+    *,
+    after: dict[int, int],
+    until: dict[int, int],
+    plan: _Plan,
+    deadletters: LoggedDeadLetters,
+) -> dict[int, int]:
+    plan.extend(after, until)
+    positions = dict(after)
+    async for batch in reader.read(after=after, until=until):
+        async with writer.version(version) as tx:
+            await fold(tx, batch, deadletters)
+        for record in batch:
+            positions[record.partition] = max(positions.get(record.partition, -1), record.offset)
+        plan.advance(len(batch))
+    return positions
+
+
+def _exclusive(positions: dict[int, int]) -> dict[int, int]:
+    return {partition: offset + 1 for partition, offset in positions.items()}
+
+
+def _gap(mine: dict[int, int], live: dict[int, int]) -> int:
+    return sum(max(0, offset - mine.get(partition, -1)) for partition, offset in live.items())
+
+
+async def _positions_of(conn: Connection, schema: str, topic: str) -> dict[int, int]:
+    rows = await conn.fetch(sql_for(schema).positions, topic)
+    return {row["partition"]: row["offset"] for row in rows}
+
+
+async def _live_positions(pool: asyncpg.Pool, topic: str) -> dict[int, int]:
+    async with pool.acquire() as conn:
+        live = await versions.live_version(conn)
+        return await _positions_of(conn, live.schema_name, topic) if live else {}
+
+
+async def _discard_abandoned_builds(conn: Connection) -> list[int]:
+    """Builds left 'building' or 'failed' by a crash: nobody reads them; drop them.
+    (We hold the rebuild lock, so none of them is being built.)"""
+    dropped = []
+    for found in await versions.list_versions(conn):
+        if found.state in {"building", "failed"}:
+            await versions.drop_version(conn, found.version)
+            dropped.append(found.version)
+            log.info("dropped abandoned build %d", found.version)
+    return dropped

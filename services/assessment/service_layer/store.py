@@ -1,0 +1,58 @@
+"""The narrow interface the projector writes through.
+
+`adapters/projection_store.py` implements it on PostgreSQL; the unit tests use an
+in-memory implementation of the same protocol. Calls happen inside one transaction
+that the caller owns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import Protocol
+
+from services.assessment.domain.facts import ComplaintFiling, ComplaintVerdict, Finding
+from services.assessment.domain.results import Alert, ComplaintState, Warning
+from services.assessment.service_layer.facts import FactBatch
+from shared.catalogue import FindingCode
+
+StaffPeriod = tuple[str, str]  # (staff_id, "YYYY-MM")
+UnitYear = tuple[str, int]
+
+
+class ProjectionStore(Protocol):
+    async def add_facts(self, facts: FactBatch) -> FactBatch:
+        """Store the facts of events not seen before; return exactly those, once each."""
+        ...
+
+    async def complaint_facts(
+        self, complaint_ids: Collection[str]
+    ) -> tuple[list[ComplaintFiling], list[ComplaintVerdict]]:
+        """Every stored filing and verdict of these complaints."""
+        ...
+
+    async def attendance_findings(
+        self, staff_periods: Collection[StaffPeriod], codes: Collection[FindingCode]
+    ) -> list[Finding]:
+        """The stored findings with these codes naming these staff members in that month."""
+        ...
+
+    async def replace_complaints(
+        self, complaint_ids: Collection[str], states: Sequence[ComplaintState]
+    ) -> None: ...
+
+    async def replace_warnings(
+        self, scopes: Collection[str], warnings: Sequence[Warning]
+    ) -> list[Warning]:
+        """Replace every warning of these scopes; return the ones replaced."""
+        ...
+
+    async def replace_alerts(self, scopes: Collection[str], alerts: Sequence[Alert]) -> list[Alert]:
+        """Replace every alert of these scopes; return the ones replaced."""
+        ...
+
+    async def unit_year_inputs(
+        self, unit_years: Collection[UnitYear]
+    ) -> tuple[list[Warning], list[Alert]]:
+        """Individual warnings issued in these unit-years, and their obstruction and
+        unit_wide_violation alerts (the collective warnings other rules raised)."""
+        ...
