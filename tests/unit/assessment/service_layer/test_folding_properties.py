@@ -19,7 +19,10 @@ from services.assessment.domain.results import Alert, ComplaintState, Warning
 from services.assessment.service_layer.facts import facts_from_events
 from services.assessment.service_layer.folding import fold
 from services.assessment.service_layer.records import Record
+from shared.catalogue import CommendationKind
 from shared.events import (
+    CommendationRecorded,
+    CommendationRecordedData,
     Event,
     dump_event,
     stamp,
@@ -102,15 +105,22 @@ def test_order_duplicates_splits_and_redelivery_change_nothing(
 
 
 def test_poison_is_dead_lettered_and_its_position_still_advances() -> None:
-    good = to_records(histories.example()[:1])[0]
-    poison = Record(TOPIC, good.partition, good.offset + 1, b"k", b"{not json")
-    unknown = Record(
-        TOPIC,
-        good.partition,
-        good.offset + 2,
-        b"k",
-        good.value.replace(b'"type":"', b'"type":"x') if good.value else b"",
+    event = CommendationRecorded(
+        id="c-1",
+        type="commendation.recorded",
+        source="hr-awards",
+        occurred_at=datetime(2026, 1, 5, 9, 30, tzinfo=UTC),
+        unit_id="taxi/fleet-1",
+        staff_id="D042",
+        data=CommendationRecordedData(
+            commendation_id="K1", kind=CommendationKind.RETURNED_PROPERTY, summary="拾金不昧"
+        ),
     )
+    good = to_records([event])[0]
+    assert good.value is not None
+    poison = Record(TOPIC, good.partition, good.offset + 1, b"k", b"{not json")
+    unknown_type = good.value.replace(b'"type":"', b'"type":"x')
+    unknown = Record(TOPIC, good.partition, good.offset + 2, b"k", unknown_type)
     store = InMemoryStore(tz=POLICY.tz)
     letters = CollectedDeadLetters()
 
