@@ -61,3 +61,23 @@ async def ensure_topics(
         return created
     finally:
         await admin.close()
+
+
+async def topic_partitions(*, bootstrap: str, topic: str) -> list[int]:
+    """The topic's partition numbers ([] when it does not exist).
+
+    The admin API answers for any topic; a consumer only knows the metadata of the
+    topics it subscribed to.
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    await admin.start()
+    try:
+        described = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    return sorted(
+        partition["partition"]
+        for found in described
+        if found["topic"] == topic and found["error_code"] == 0
+        for partition in found["partitions"]
+    )

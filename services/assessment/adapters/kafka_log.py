@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from services.assessment.service_layer.records import Record
+from shared.kafka_topics import topic_partitions
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +24,7 @@ class HistoryReader:
 
     def __init__(self, *, bootstrap: str, topic: str, batch_records: int) -> None:
         self.topic = topic
+        self._bootstrap = bootstrap
         self._batch_records = batch_records
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap,
@@ -36,12 +38,11 @@ class HistoryReader:
         self._partitions: list[TopicPartition] = []
 
     async def start(self) -> None:
-        await self._consumer.start()
-        await self._consumer.topics()  # fetch metadata
-        found = self._consumer.partitions_for_topic(self.topic)
+        found = await topic_partitions(bootstrap=self._bootstrap, topic=self.topic)
         if not found:
             raise RuntimeError(f"topic {self.topic} does not exist")
-        self._partitions = [TopicPartition(self.topic, p) for p in sorted(found)]
+        await self._consumer.start()
+        self._partitions = [TopicPartition(self.topic, p) for p in found]
         self._consumer.assign(self._partitions)
 
     async def stop(self) -> None:
@@ -83,11 +84,13 @@ class EndOffsets:
     """End offsets of a topic for /v1/status (None when Kafka does not answer)."""
 
     def __init__(self, *, bootstrap: str, timeout: float = 2.0) -> None:
+        self._bootstrap = bootstrap
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False
         )
         self._timeout = timeout
         self._started = False
+        self._partitions: dict[str, list[TopicPartition]] = {}  # partitions rarely change
 
     async def start(self) -> None:
         try:
@@ -107,11 +110,10 @@ class EndOffsets:
                 if not self._started:
                     await self._consumer.start()
                     self._started = True
-                await self._consumer.topics()
-                partitions = self._consumer.partitions_for_topic(topic) or set()
-                ends = await self._consumer.end_offsets(
-                    [TopicPartition(topic, p) for p in sorted(partitions)]
-                )
+                if not self._partitions.get(topic):
+                    found = await topic_partitions(bootstrap=self._bootstrap, topic=topic)
+                    self._partitions[topic] = [TopicPartition(topic, p) for p in found]
+                ends = await self._consumer.end_offsets(self._partitions[topic])
         except (KafkaError, TimeoutError):
             return None
         return {tp.partition: offset for tp, offset in ends.items()}

@@ -328,33 +328,29 @@ class PgProjectionStore:
     async def replace_warnings(
         self, scopes: Collection[str], warnings: Sequence[Warning]
     ) -> list[Warning]:
-        replaced = [
-            _warning(r) for r in await self._conn.fetch(self._sql.delete_warnings, list(scopes))
-        ]
+        rows = await self._conn.fetch(self._sql.delete_warnings, list(scopes))
+        replaced = [warning_from_row(r) for r in rows]
         if warnings:
-            rows = [_warning_row(w) for w in warnings]
-            await self._conn.execute(self._sql.insert_warnings, *_columns(rows, 12))
+            new_rows = [_warning_row(w) for w in warnings]
+            await self._conn.execute(self._sql.insert_warnings, *_columns(new_rows, 12))
         return replaced
 
     async def replace_alerts(self, scopes: Collection[str], alerts: Sequence[Alert]) -> list[Alert]:
-        replaced = [
-            _alert(r) for r in await self._conn.fetch(self._sql.delete_alerts, list(scopes))
-        ]
+        rows = await self._conn.fetch(self._sql.delete_alerts, list(scopes))
+        replaced = [alert_from_row(r) for r in rows]
         if alerts:
-            rows = [_alert_row(a, self._tz) for a in alerts]
-            await self._conn.execute(self._sql.insert_alerts, *_columns(rows, 12))
+            new_rows = [_alert_row(a, self._tz) for a in alerts]
+            await self._conn.execute(self._sql.insert_alerts, *_columns(new_rows, 12))
         return replaced
 
     async def unit_year_inputs(
         self, unit_years: Collection[UnitYear]
     ) -> tuple[list[Warning], list[Alert]]:
         units, years = _columns(list(unit_years), 2)
-        warnings = [
-            _warning(r) for r in await self._conn.fetch(self._sql.unit_year_warnings, units, years)
-        ]
-        alerts = [
-            _alert(r) for r in await self._conn.fetch(self._sql.unit_year_collectives, units, years)
-        ]
+        warning_rows = await self._conn.fetch(self._sql.unit_year_warnings, units, years)
+        alert_rows = await self._conn.fetch(self._sql.unit_year_collectives, units, years)
+        warnings = [warning_from_row(r) for r in warning_rows]
+        alerts = [alert_from_row(r) for r in alert_rows]
         return warnings, alerts
 
     # -- positions -------------------------------------------------------------------
@@ -437,7 +433,7 @@ def _alert_row(a: Alert, tz: ZoneInfo) -> tuple[Any, ...]:
     )
 
 
-def _warning(r: asyncpg.Record) -> Warning:
+def warning_from_row(r: asyncpg.Record) -> Warning:
     return Warning(
         id=r["id"],
         staff_id=r["staff_id"],
@@ -453,7 +449,7 @@ def _warning(r: asyncpg.Record) -> Warning:
     )
 
 
-def _alert(r: asyncpg.Record) -> Alert:
+def alert_from_row(r: asyncpg.Record) -> Alert:
     return Alert(
         id=r["id"],
         unit_id=r["unit_id"],

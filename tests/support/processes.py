@@ -1,0 +1,78 @@
+"""Runs a service as a real OS process (to kill -9 it, or run two of them)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+class ServiceProcess:
+    def __init__(self, command: list[str], *, env: dict[str, str], port: int, log: Path) -> None:
+        self.command = command
+        self.env = {**os.environ, **env}
+        self.port = port
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> ServiceProcess:
+        handle = self.log.open("ab")
+        self.process = subprocess.Popen(
+            self.command, env=self.env, stdout=handle, stderr=subprocess.STDOUT, cwd=ROOT
+        )
+        return self
+
+    def ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{self.port}/readyz", timeout=1
+            ) as answer:
+                return bool(answer.status == 200)
+        except OSError:
+            return False
+
+    def wait_ready(self, timeout: float = 60) -> ServiceProcess:
+        deadline = time.monotonic() + timeout
+        while not self.ready():
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"{self.command} exited: {self.log.read_text()[-3000:]}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.command} not ready: {self.log.read_text()[-3000:]}")
+            time.sleep(0.2)
+        return self
+
+    def kill(self) -> None:
+        """kill -9: no shutdown code runs."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def assessment_process(
+    *, env: dict[str, str], port: int, log: Path, consumer: bool = True
+) -> ServiceProcess:
+    return ServiceProcess(
+        [str(BIN / "assessment"), "run"],
+        env={
+            **env,
+            "ASSESSMENT_PORT": str(port),
+            "ASSESSMENT_CONSUMER": "true" if consumer else "false",
+        },
+        port=port,
+        log=log,
+    )

@@ -1,0 +1,65 @@
+"""Reads a whole projection version back as domain objects, to compare versions and
+compare with the pure oracle."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import asyncpg
+
+from services.assessment.adapters.db import Connection
+from services.assessment.adapters.projection_store import alert_from_row, warning_from_row
+from services.assessment.adapters.schema import checked_schema
+from services.assessment.domain.results import Alert, ComplaintState, Warning
+from shared.catalogue import Category, Channel, Handling, Outcome
+
+
+@dataclass(frozen=True)
+class Projection:
+    warnings: list[Warning]
+    alerts: list[Alert]
+    complaints: list[ComplaintState]
+    events: int
+
+    def rows(self) -> tuple[list[Warning], list[Alert], list[ComplaintState]]:
+        return self.warnings, self.alerts, self.complaints
+
+
+def complaint_from_row(r: asyncpg.Record) -> ComplaintState:
+    row = dict(r)
+    return ComplaintState(
+        **{
+            **row,
+            "channel": Channel(row["channel"]),
+            "category": Category(row["category"]),
+            "final_category": Category(row["final_category"]),
+            "handling": Handling(row["handling"]),
+            "outcome": Outcome(row["outcome"]) if row["outcome"] else None,
+        }
+    )
+
+
+async def read_projection(conn: Connection, schema: str) -> Projection:
+    s = checked_schema(schema)
+    warnings = [
+        warning_from_row(r) for r in await conn.fetch(f"SELECT * FROM {s}.warnings ORDER BY id")
+    ]
+    alerts = [alert_from_row(r) for r in await conn.fetch(f"SELECT * FROM {s}.alerts ORDER BY id")]
+    complaints = [
+        complaint_from_row(r)
+        for r in await conn.fetch(f"SELECT * FROM {s}.complaints ORDER BY complaint_id")
+    ]
+    events = await conn.fetchval(
+        f"""SELECT (SELECT count(*) FROM {s}.complaint_filings)
+                 + (SELECT count(*) FROM {s}.complaint_verdicts)
+                 + (SELECT count(*) FROM {s}.inspections)
+                 + (SELECT count(*) FROM {s}.commendations)"""
+    )
+    return Projection(warnings, alerts, complaints, events)
+
+
+async def live_schema(conn: Connection) -> str:
+    schema: str = await conn.fetchval(
+        "SELECT schema_name FROM assessment.versions WHERE state = 'live'"
+    )
+    return schema
