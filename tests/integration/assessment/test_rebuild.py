@@ -1,0 +1,275 @@
+"""Replay without downtime: the rebuilt version equals the live one, the switch is
+invisible to a polling client, a crashed rebuild harms nothing, a concurrent one is
+refused, and a new policy yields the new policy's warnings."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
+
+import asyncpg
+import httpx
+import orjson
+import pytest
+
+from bench.generator import Generator
+from services.assessment.adapters.versions import REBUILD_LOCK
+from services.assessment.domain.policy import default_policy_path, load_policy
+from services.assessment.domain.reference import evaluate_history
+from services.assessment.service_layer.facts import facts_from_events
+from shared.catalogue import WarningRule
+from shared.events import parse_recorded
+from tests.integration.assessment.conftest import AssessmentEnv, caught_up
+from tests.support.kafka import publish_recorded
+from tests.support.projections import read_projection
+from tests.support.waiting import wait_for
+
+pytestmark = pytest.mark.integration
+BIN = Path(sys.executable).parent
+
+
+def events(n: int, seed: int) -> list[dict[str, object]]:
+    return list(Generator(seed=seed, units=10, staff_per_unit=5).events(n, span_days=300))
+
+
+def replay(
+    env: AssessmentEnv, *args: str, extra: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    return subprocess.Popen(  # our own console script
+        [str(BIN / "assessment"), "replay", *args],
+        env={**env.processes[0].env, **(extra or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+async def versions_table(url: str) -> list[tuple[int, str, str]]:
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch(
+            "SELECT version, state, schema_name FROM assessment.versions ORDER BY version"
+        )
+        return [(r["version"], r["state"], r["schema_name"]) for r in rows]
+    finally:
+        await conn.close()
+
+
+async def projection_of(url: str, schema: str) -> tuple[object, ...]:
+    conn = await asyncpg.connect(url)
+    try:
+        return (await read_projection(conn, schema)).rows()
+    finally:
+        await conn.close()
+
+
+async def started_service(
+    env: AssessmentEnv, history: list[dict[str, object]]
+) -> httpx.AsyncClient:
+    await env.create_topics()
+    await publish_recorded(env.bootstrap, env.topics.events, history)
+    service = env.start().wait_ready()
+    client = env.client(service)
+    await wait_for(lambda: caught_up(client, len(history)), timeout=120, what="catch-up")
+    return client
+
+
+async def test_rebuild_equals_live_and_the_switch_is_invisible_to_readers(
+    assessment_env: AssessmentEnv,
+) -> None:
+    history = events(3000, seed=11)
+    client = await started_service(assessment_env, history)
+    first_page = (await client.get("/v1/warnings", params={"limit": 500})).json()["items"]
+    assert first_page, "the history produces warnings"
+
+    answers: list[tuple[int, list[str], int | None]] = []
+    done = asyncio.Event()
+
+    async def poll() -> None:
+        while not done.is_set():
+            warnings = await client.get("/v1/warnings", params={"limit": 500})
+            status = await client.get("/v1/status")
+            version = status.json()["projection_version"] if status.status_code == 200 else None
+            ids = (
+                [w["id"] for w in warnings.json().get("items", [])]
+                if warnings.status_code == 200
+                else []
+            )
+            answers.append((warnings.status_code, ids, version))
+
+    poller = asyncio.create_task(poll())
+    process = replay(assessment_env, extra={"ASSESSMENT_REBUILD_BATCH": "500"})
+    output, _ = await asyncio.to_thread(process.communicate, timeout=300)
+    done.set()
+    await poller
+    await client.aclose()
+
+    assert process.returncode == 0, output
+    assert "version 2 is live" in output
+    table = await versions_table(assessment_env.database_url)
+    assert [(v, state) for v, state, _ in table] == [(1, "ready"), (2, "live")]
+    assert await projection_of(assessment_env.database_url, "proj_v2") == await projection_of(
+        assessment_env.database_url, "proj_v1"
+    )
+    expected = [w["id"] for w in first_page]
+    assert answers, "the client polled during the rebuild"
+    assert all(code == 200 and ids == expected for code, ids, _ in answers), answers[:3]
+    assert {version for *_, version in answers} <= {1, 2}
+
+
+async def test_the_consumer_folds_into_the_new_version_after_the_switch(
+    assessment_env: AssessmentEnv,
+) -> None:
+    history = events(1000, seed=12)
+    client = await started_service(assessment_env, history)
+    process = replay(assessment_env)
+    output, _ = await asyncio.to_thread(process.communicate, timeout=300)
+    assert process.returncode == 0, output
+
+    later = list(Generator(seed=99, units=10, staff_per_unit=5).events(300, span_days=30))
+    for event in later:
+        event["id"] = f"later-{event['id']}"
+    await publish_recorded(assessment_env.bootstrap, assessment_env.topics.events, later)
+    await wait_for(
+        lambda: caught_up(client, len(history) + len(later)), timeout=60, what="catch-up"
+    )
+    await client.aclose()
+
+    v1 = await projection_of(assessment_env.database_url, "proj_v1")
+    v2 = await projection_of(assessment_env.database_url, "proj_v2")
+    conn = await asyncpg.connect(assessment_env.database_url)
+    try:
+        counts = [
+            await conn.fetchval(f"SELECT count(*) FROM {schema}.commendations")
+            for schema in ("proj_v1", "proj_v2")
+        ]
+    finally:
+        await conn.close()
+    expected_commendations = sum(e["type"] == "commendation.recorded" for e in history + later)
+    assert counts[1] == expected_commendations, "the live (new) version got the later events"
+    assert counts[0] < counts[1], "the old version no longer receives events"
+    assert v1 != v2
+
+
+async def test_a_crashed_rebuild_leaves_live_serving_and_can_run_again(
+    assessment_env: AssessmentEnv,
+) -> None:
+    history = events(4000, seed=13)
+    client = await started_service(assessment_env, history)
+    before = (await client.get("/v1/warnings", params={"limit": 500})).json()["items"]
+
+    crashing = replay(assessment_env, extra={"ASSESSMENT_REBUILD_BATCH": "100"})
+
+    async def building_with_rows() -> bool:
+        table = await versions_table(assessment_env.database_url)
+        if not any(state == "building" for _, state, _ in table):
+            return False
+        conn = await asyncpg.connect(assessment_env.database_url)
+        try:
+            return bool(await conn.fetchval("SELECT count(*) > 0 FROM proj_v2.positions"))
+        except asyncpg.UndefinedTableError:  # registered, schema not created yet
+            return False
+        finally:
+            await conn.close()
+
+    await wait_for(building_with_rows, timeout=120, interval=0.05, what="rebuild under way")
+    crashing.kill()  # SIGKILL: no clean-up code runs
+    crashing.wait(timeout=30)
+
+    assert await versions_table(assessment_env.database_url) == [
+        (1, "live", "proj_v1"),
+        (2, "building", "proj_v2"),
+    ]
+    during = await client.get("/v1/warnings", params={"limit": 500})
+    assert during.status_code == 200
+    assert during.json()["items"] == before
+
+    again = replay(assessment_env)
+    output, _ = await asyncio.to_thread(again.communicate, timeout=300)
+    await client.aclose()
+    assert again.returncode == 0, output
+    assert "discarded abandoned builds: [2]" in output
+    assert [(v, s) for v, s, _ in await versions_table(assessment_env.database_url)] == [
+        (1, "ready"),
+        (3, "live"),
+    ]
+    assert await projection_of(assessment_env.database_url, "proj_v3") == await projection_of(
+        assessment_env.database_url, "proj_v1"
+    )
+
+
+async def test_a_second_rebuild_is_refused_while_one_runs(assessment_env: AssessmentEnv) -> None:
+    client = await started_service(assessment_env, events(50, seed=14))
+    await client.aclose()
+    holder = await asyncpg.connect(assessment_env.database_url)
+    try:
+        assert await holder.fetchval("SELECT pg_try_advisory_lock($1)", REBUILD_LOCK)
+        process = replay(assessment_env)
+        output, _ = await asyncio.to_thread(process.communicate, timeout=120)
+    finally:
+        await holder.close()
+    assert process.returncode == 3
+    assert "another rebuild is running" in output
+    assert [(v, s) for v, s, _ in await versions_table(assessment_env.database_url)] == [
+        (1, "live")
+    ]
+
+
+async def test_a_policy_change_yields_the_new_policys_warnings(
+    assessment_env: AssessmentEnv, tmp_path: Path
+) -> None:
+    history = events(3000, seed=15)
+    client = await started_service(assessment_env, history)
+    strict = tmp_path / "strict.toml"
+    strict.write_text(
+        default_policy_path()
+        .read_text(encoding="utf-8")
+        .replace('version = "2026.1"', 'version = "2026.1-strict"')
+        .replace("monthly_limit = 3", "monthly_limit = 2"),
+        encoding="utf-8",
+    )
+    process = replay(assessment_env, "--policy", str(strict))
+    output, _ = await asyncio.to_thread(process.communicate, timeout=300)
+    assert process.returncode == 0, output
+
+    status = (await client.get("/v1/status")).json()
+    warnings = []
+    cursor = None
+    while True:
+        page = (
+            await client.get(
+                "/v1/warnings", params={"limit": 500, **({"cursor": cursor} if cursor else {})}
+            )
+        ).json()
+        warnings.extend(page["items"])
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    await client.aclose()
+
+    policy = load_policy(strict)
+    parsed = [
+        parse_recorded(orjson.dumps({**e, "recorded_at": "2026-11-01T00:00:00Z"})) for e in history
+    ]
+    facts = facts_from_events(parsed)
+    expected = evaluate_history(
+        filings=facts.filings, verdicts=facts.verdicts, findings=facts.findings, policy=policy
+    )
+    default = evaluate_history(
+        filings=facts.filings,
+        verdicts=facts.verdicts,
+        findings=facts.findings,
+        policy=load_policy(default_policy_path()),
+    )
+    attendance = [w for w in warnings if w["rule"] == WarningRule.ATTENDANCE]
+    expected_attendance = [w for w in expected.warnings if w.rule is WarningRule.ATTENDANCE]
+    assert status["policy_version"] == "2026.1-strict"
+    assert {w["policy_version"] for w in warnings} == {"2026.1-strict"}
+    assert sorted(w["id"] for w in warnings) == sorted(w.id for w in expected.warnings)
+    assert len(expected_attendance) > len(
+        [w for w in default.warnings if w.rule is WarningRule.ATTENDANCE]
+    ), "a lower limit issues more attendance warnings"
+    assert len(attendance) == len(expected_attendance)
+    assert "added" in output
