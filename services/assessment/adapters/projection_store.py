@@ -34,6 +34,7 @@ from shared.catalogue import (
 )
 
 SEP = "\x1f"  # joins evidence ids into one text per row (ids are visible ASCII)
+EVIDENCE = 9  # column of the evidence ids in warning_row() and alert_row()
 
 _WARNING_COLUMNS = (
     "id, scope, staff_id, unit_id, rule, period, year, issued_at, revoked_at, evidence, "
@@ -271,7 +272,7 @@ class PgProjectionStore:
         ids = list(complaint_ids)
         filings = [
             ComplaintFiling(
-                key=_event_key(r),
+                key=event_key(r),
                 complaint_id=r["complaint_id"],
                 unit_id=r["unit_id"],
                 staff_id=r["staff_id"],
@@ -283,7 +284,7 @@ class PgProjectionStore:
         ]
         verdicts = [
             ComplaintVerdict(
-                key=_event_key(r),
+                key=event_key(r),
                 complaint_id=r["complaint_id"],
                 unit_id=r["unit_id"],
                 staff_id=r["staff_id"],
@@ -302,7 +303,7 @@ class PgProjectionStore:
         code_values = [code.value for code in codes]
         return [
             Finding(
-                key=_event_key(r),
+                key=event_key(r),
                 position=r["position"],
                 inspection_id=r["inspection_id"],
                 unit_id=r["unit_id"],
@@ -322,7 +323,7 @@ class PgProjectionStore:
     ) -> None:
         await self._conn.execute(self._sql.delete_complaints, list(complaint_ids))
         if states:
-            rows = [_complaint_row(state) for state in states]
+            rows = [complaint_row(state) for state in states]
             await self._conn.execute(self._sql.insert_complaints, *_columns(rows, 21))
 
     async def replace_warnings(
@@ -331,16 +332,18 @@ class PgProjectionStore:
         rows = await self._conn.fetch(self._sql.delete_warnings, list(scopes))
         replaced = [warning_from_row(r) for r in rows]
         if warnings:
-            new_rows = [_warning_row(w) for w in warnings]
-            await self._conn.execute(self._sql.insert_warnings, *_columns(new_rows, 12))
+            columns = _columns([warning_row(w) for w in warnings], 12)
+            columns[EVIDENCE] = [SEP.join(ids) for ids in columns[EVIDENCE]]
+            await self._conn.execute(self._sql.insert_warnings, *columns)
         return replaced
 
     async def replace_alerts(self, scopes: Collection[str], alerts: Sequence[Alert]) -> list[Alert]:
         rows = await self._conn.fetch(self._sql.delete_alerts, list(scopes))
         replaced = [alert_from_row(r) for r in rows]
         if alerts:
-            new_rows = [_alert_row(a, self._tz) for a in alerts]
-            await self._conn.execute(self._sql.insert_alerts, *_columns(new_rows, 12))
+            columns = _columns([alert_row(a, self._tz) for a in alerts], 12)
+            columns[EVIDENCE] = [SEP.join(ids) for ids in columns[EVIDENCE]]
+            await self._conn.execute(self._sql.insert_alerts, *columns)
         return replaced
 
     async def unit_year_inputs(
@@ -369,11 +372,11 @@ def _key(key: EventKey) -> tuple[Any, ...]:
     return (key.source, key.event_id, key.occurred_at)
 
 
-def _event_key(row: asyncpg.Record) -> EventKey:
+def event_key(row: asyncpg.Record) -> EventKey:
     return EventKey(occurred_at=row["occurred_at"], event_id=row["event_id"], source=row["source"])
 
 
-def _complaint_row(state: ComplaintState) -> tuple[Any, ...]:
+def complaint_row(state: ComplaintState) -> tuple[Any, ...]:
     return (
         state.complaint_id,
         state.unit_id,
@@ -399,7 +402,7 @@ def _complaint_row(state: ComplaintState) -> tuple[Any, ...]:
     )
 
 
-def _warning_row(w: Warning) -> tuple[Any, ...]:
+def warning_row(w: Warning) -> tuple[Any, ...]:
     return (
         w.id,
         w.scope,
@@ -410,13 +413,13 @@ def _warning_row(w: Warning) -> tuple[Any, ...]:
         int(w.period[:4]),
         w.issued_at,
         w.revoked_at,
-        SEP.join(w.evidence),
+        list(w.evidence),
         w.status.value,
         w.policy_version,
     )
 
 
-def _alert_row(a: Alert, tz: ZoneInfo) -> tuple[Any, ...]:
+def alert_row(a: Alert, tz: ZoneInfo) -> tuple[Any, ...]:
     return (
         a.id,
         a.scope,
@@ -427,7 +430,7 @@ def _alert_row(a: Alert, tz: ZoneInfo) -> tuple[Any, ...]:
         month_of(a.issued_at, tz),
         a.issued_at,
         a.revoked_at,
-        SEP.join(a.evidence),
+        list(a.evidence),
         a.status.value,
         a.policy_version,
     )

@@ -129,6 +129,7 @@ def _print_report(report: RebuildReport) -> None:
         f"{report.records:,} records in {report.seconds:.1f} s "
         f"({report.records_per_second:,.0f}/s), {report.poison} unusable"
     )
+    out.print("phases (s): " + ", ".join(f"{k} {v}" for k, v in report.phases.items()))
     if report.previous_version is not None:
         out.print(
             f"previous version {report.previous_version} kept; drop it with "

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from services.assessment.adapters import versions
+from services.assessment.adapters import bulk_store, versions
 from services.assessment.adapters.db import Connection
 from services.assessment.adapters.deadletter import LoggedDeadLetters
 from services.assessment.adapters.kafka_log import HistoryReader
@@ -26,6 +26,7 @@ from services.assessment.adapters.schema import migrate_projection
 from services.assessment.adapters.version_diff import TableDiff, diff_table
 from services.assessment.adapters.writer import ProjectionWriter
 from services.assessment.domain.policy import Policy
+from services.assessment.service_layer.bulk import evaluate_all, load_history
 from services.assessment.service_layer.folding import fold
 
 log = logging.getLogger(__name__)
@@ -49,10 +50,22 @@ class RebuildReport:
     discarded_builds: list[int]
     warnings: TableDiff | None
     alerts: TableDiff | None
+    phases: dict[str, float]  # seconds per phase: load, evaluate, index, catch_up, switch
 
     @property
     def records_per_second(self) -> float:
         return self.records / self.seconds if self.seconds else 0.0
+
+
+class _Stopwatch:
+    def __init__(self, laps: dict[str, float]) -> None:
+        self._laps = laps
+        self._last = time.monotonic()
+
+    def lap(self, name: str) -> None:
+        now = time.monotonic()
+        self._laps[name] = round(now - self._last, 2)
+        self._last = now
 
 
 class _Plan:
@@ -99,6 +112,7 @@ async def rebuild(
                     pool=pool,
                     reader=reader,
                     version=version,
+                    policy=policy,
                     plan=_Plan(on_progress),
                     started=started,
                     discarded=discarded,
@@ -115,6 +129,7 @@ async def _build_and_switch(
     pool: asyncpg.Pool,
     reader: HistoryReader,
     version: versions.Version,
+    policy: Policy,
     plan: _Plan,
     started: float,
     discarded: list[int],
@@ -123,16 +138,23 @@ async def _build_and_switch(
     deadletters = LoggedDeadLetters()
     topic = reader.topic
 
-    # 1. The whole log as it stands now.
-    positions = await _fold_range(
-        writer,
-        version,
-        reader,
-        after={},
-        until=await reader.end_offsets(),
-        plan=plan,
-        deadletters=deadletters,
+    phases: dict[str, float] = {}
+    clock = _Stopwatch(phases)
+    # 1. The whole log as it stands now: every fact, then every scope once.
+    async with pool.acquire() as conn:
+        index_definitions = await bulk_store.drop_secondary_indexes(conn, version.schema_name)
+    until = await reader.end_offsets()
+    plan.extend({}, until)
+    positions, poison = await load_history(
+        writer=writer, version=version, reader=reader, until=until, on_batch=plan.advance
     )
+    deadletters.count += poison
+    clock.lap("load")
+    await evaluate_all(pool=pool, version=version, policy=policy)
+    clock.lap("evaluate")
+    async with pool.acquire() as conn:
+        await bulk_store.create_indexes(conn, index_definitions)
+    clock.lap("index")
     # 2. Catch up with the live version until the rest fits in the switch.
     while True:
         live = await _live_positions(pool, topic)
@@ -147,6 +169,7 @@ async def _build_and_switch(
             plan=plan,
             deadletters=deadletters,
         )
+    clock.lap("catch_up")
     # 3. Switch: the live writer waits on its lock for the few records folded here.
     async with pool.acquire() as conn, conn.transaction():
         await versions.lock_writer(conn, version.version)
@@ -159,6 +182,7 @@ async def _build_and_switch(
                     await fold(tx, batch, deadletters)
                 plan.advance(len(batch))
         await versions.switch_live(conn, to_version=version.version)
+    clock.lap("switch")
 
     warnings = alerts = None
     if previous is not None:
@@ -179,6 +203,7 @@ async def _build_and_switch(
         discarded_builds=discarded,
         warnings=warnings,
         alerts=alerts,
+        phases=phases,
     )
 
 

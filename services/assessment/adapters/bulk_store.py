@@ -1,0 +1,245 @@
+"""Bulk access to a projection version that is being built (not yet live).
+
+Used by the full rebuild: secondary indexes are dropped while facts are loaded and
+built once afterwards; facts are streamed back ordered by scope through server-side
+cursors (bounded memory); results are written with binary COPY.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Collection, Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from services.assessment.adapters.db import Connection
+from services.assessment.adapters.projection_store import (
+    alert_from_row,
+    alert_row,
+    complaint_row,
+    event_key,
+    warning_from_row,
+    warning_row,
+)
+from services.assessment.adapters.schema import checked_schema
+from services.assessment.domain.facts import ComplaintFiling, ComplaintVerdict, Finding
+from services.assessment.domain.results import Alert, ComplaintState, Warning
+from shared.catalogue import Category, Channel, FindingCode, Handling, Outcome
+
+PREFETCH = 10_000
+
+WARNING_COLUMNS = [
+    "id", "scope", "staff_id", "unit_id", "rule", "period", "year", "issued_at",
+    "revoked_at", "evidence", "status", "policy_version",
+]  # fmt: skip
+ALERT_COLUMNS = [
+    "id", "scope", "unit_id", "rule", "level", "year", "month", "issued_at", "revoked_at",
+    "evidence", "status", "policy_version",
+]  # fmt: skip
+COMPLAINT_COLUMNS = [
+    "complaint_id", "unit_id", "staff_id", "filing_event_id", "filed_at", "filed_month",
+    "channel", "category", "handling", "final_category", "deadline", "deadline_month",
+    "resolved_at", "resolved_month", "resolved_late", "outcome", "outcome_at", "outcome_month",
+    "verdict_event_id", "responsible_staff_id", "obstructed",
+]  # fmt: skip
+
+
+async def drop_secondary_indexes(conn: Connection, schema: str) -> list[str]:
+    """Drop every index but the primary keys; returns their definitions."""
+    rows = await conn.fetch(
+        """SELECT i.indexname, i.indexdef FROM pg_indexes i
+           JOIN pg_class c ON c.relname = i.indexname
+           JOIN pg_index x ON x.indexrelid = c.oid AND NOT x.indisprimary
+           JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = i.schemaname
+           WHERE i.schemaname = $1""",
+        checked_schema(schema),
+    )
+    for row in rows:
+        await conn.execute(f"DROP INDEX {schema}.{row['indexname']}")
+    return [row["indexdef"] for row in rows]
+
+
+async def create_indexes(conn: Connection, definitions: Sequence[str]) -> None:
+    for definition in definitions:
+        await conn.execute(definition)
+
+
+async def complaint_groups(
+    conn: Connection, schema: str
+) -> AsyncIterator[tuple[str, list[ComplaintFiling], list[ComplaintVerdict]]]:
+    """Every complaint's filings and verdicts, one complaint at a time."""
+    s = checked_schema(schema)
+    query = f"""
+        SELECT 'f' AS kind, source, event_id, occurred_at, complaint_id, unit_id, staff_id,
+               channel AS a, category AS b, handling AS c, NULL::bool AS obstructed
+          FROM {s}.complaint_filings
+        UNION ALL
+        SELECT 'v', source, event_id, occurred_at, complaint_id, unit_id, staff_id,
+               outcome, category, NULL, obstructed
+          FROM {s}.complaint_verdicts
+        ORDER BY complaint_id"""
+    current: str | None = None
+    filings: list[ComplaintFiling] = []
+    verdicts: list[ComplaintVerdict] = []
+    async for r in conn.cursor(query, prefetch=PREFETCH):
+        if r["complaint_id"] != current:
+            if current is not None:
+                yield current, filings, verdicts
+            current, filings, verdicts = r["complaint_id"], [], []
+        if r["kind"] == "f":
+            filings.append(
+                ComplaintFiling(
+                    key=event_key(r),
+                    complaint_id=r["complaint_id"],
+                    unit_id=r["unit_id"],
+                    staff_id=r["staff_id"],
+                    channel=Channel(r["a"]),
+                    category=Category(r["b"]),
+                    handling=Handling(r["c"]),
+                )
+            )
+        else:
+            verdicts.append(
+                ComplaintVerdict(
+                    key=event_key(r),
+                    complaint_id=r["complaint_id"],
+                    unit_id=r["unit_id"],
+                    staff_id=r["staff_id"],
+                    outcome=Outcome(r["a"]),
+                    category=Category(r["b"]) if r["b"] else None,
+                    obstructed=r["obstructed"],
+                )
+            )
+    if current is not None:
+        yield current, filings, verdicts
+
+
+async def staff_month_groups(
+    conn: Connection, schema: str, codes: Collection[FindingCode]
+) -> AsyncIterator[tuple[str, str, list[Finding]]]:
+    """Findings with these codes naming a staff member, one (staff, month) at a time."""
+    s = checked_schema(schema)
+    query = f"""
+        SELECT f.source, f.event_id, f.occurred_at, f.position, f.unit_id, f.staff_id, f.code,
+               f.unit_wide, f.month, i.inspection_id
+          FROM {s}.findings f
+          JOIN {s}.inspections i ON i.source = f.source AND i.event_id = f.event_id
+         WHERE f.staff_id IS NOT NULL AND f.code = ANY($1::text[])
+         ORDER BY f.staff_id, f.month"""
+    current: tuple[str, str] | None = None
+    group: list[Finding] = []
+    async for r in conn.cursor(query, [code.value for code in codes], prefetch=PREFETCH):
+        key = (r["staff_id"], r["month"])
+        if key != current:
+            if current is not None:
+                yield current[0], current[1], group
+            current, group = key, []
+        group.append(_finding(r))
+    if current is not None:
+        yield current[0], current[1], group
+
+
+async def single_findings(
+    conn: Connection, schema: str, codes: Collection[FindingCode]
+) -> AsyncIterator[Finding]:
+    """Findings a rule judges on their own: these codes naming someone, or unit-wide."""
+    s = checked_schema(schema)
+    query = f"""
+        SELECT f.source, f.event_id, f.occurred_at, f.position, f.unit_id, f.staff_id, f.code,
+               f.unit_wide, i.inspection_id
+          FROM {s}.findings f
+          JOIN {s}.inspections i ON i.source = f.source AND i.event_id = f.event_id
+         WHERE f.unit_wide OR (f.staff_id IS NOT NULL AND f.code = ANY($1::text[]))"""
+    async for r in conn.cursor(query, [code.value for code in codes], prefetch=PREFETCH):
+        yield _finding(r)
+
+
+async def unit_year_groups(
+    conn: Connection, schema: str
+) -> AsyncIterator[tuple[str, int, list[Warning], list[Alert]]]:
+    """Each unit-year's individual warnings and event-raised collective warnings."""
+    s = checked_schema(schema)
+    query = f"""
+        SELECT 'w' AS kind, unit_id, year, id, scope, staff_id, rule, NULL AS level, period,
+               NULL::text AS month, issued_at, revoked_at, evidence, status, policy_version
+          FROM {s}.warnings
+        UNION ALL
+        SELECT 'a', unit_id, year, id, scope, NULL, rule, level, NULL, month, issued_at,
+               revoked_at, evidence, status, policy_version
+          FROM {s}.alerts WHERE rule IN ('obstruction', 'unit_wide_violation')
+        ORDER BY unit_id, year"""
+    current: tuple[str, int] | None = None
+    warnings: list[Warning] = []
+    alerts: list[Alert] = []
+    async for r in conn.cursor(query, prefetch=PREFETCH):
+        key = (r["unit_id"], r["year"])
+        if key != current:
+            if current is not None:
+                yield current[0], current[1], warnings, alerts
+            current, warnings, alerts = key, [], []
+        if r["kind"] == "w":
+            warnings.append(warning_from_row(r))
+        else:
+            alerts.append(alert_from_row(r))
+    if current is not None:
+        yield current[0], current[1], warnings, alerts
+
+
+def _finding(r: Any) -> Finding:
+    return Finding(
+        key=event_key(r),
+        position=r["position"],
+        inspection_id=r["inspection_id"],
+        unit_id=r["unit_id"],
+        staff_id=r["staff_id"],
+        code=FindingCode(r["code"]),
+        unit_wide=r["unit_wide"],
+    )
+
+
+class CopyWriter:
+    """Buffers results and writes them with binary COPY."""
+
+    def __init__(
+        self, conn: Connection, schema: str, tz: ZoneInfo, *, flush_at: int = 5000
+    ) -> None:
+        self._conn = conn
+        self._schema = checked_schema(schema)
+        self._tz = tz
+        self._flush_at = flush_at
+        self._rows: dict[str, list[tuple[Any, ...]]] = {
+            "complaints": [],
+            "warnings": [],
+            "alerts": [],
+        }
+
+    async def complaint(self, state: ComplaintState) -> None:
+        await self._add("complaints", complaint_row(state))
+
+    async def warning(self, warning: Warning) -> None:
+        await self._add("warnings", warning_row(warning))
+
+    async def alert(self, alert: Alert) -> None:
+        await self._add("alerts", alert_row(alert, self._tz))
+
+    async def _add(self, table: str, row: tuple[Any, ...]) -> None:
+        self._rows[table].append(row)
+        if len(self._rows[table]) >= self._flush_at:
+            await self._flush(table)
+
+    async def flush(self) -> None:
+        for table in self._rows:
+            await self._flush(table)
+
+    async def _flush(self, table: str) -> None:
+        rows = self._rows[table]
+        if not rows:
+            return
+        columns = {
+            "complaints": COMPLAINT_COLUMNS,
+            "warnings": WARNING_COLUMNS,
+            "alerts": ALERT_COLUMNS,
+        }[table]
+        await self._conn.copy_records_to_table(
+            table, records=rows, columns=columns, schema_name=self._schema
+        )
+        self._rows[table] = []
