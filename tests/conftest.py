@@ -9,7 +9,10 @@ from collections.abc import AsyncIterator, Iterator
 import asyncpg
 import pytest
 
+from tests.support.assessment_env import assessment_env
 from tests.support.stack import PrivateBroker, Stack, resolve_stack
+
+__all__ = ["assessment_env"]  # a fixture, shared by the integration and e2e tests
 
 
 @pytest.fixture(scope="session")

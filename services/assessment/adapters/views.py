@@ -172,10 +172,11 @@ async def staff_at_attendance_limit(
 async def active_warnings_by_unit(
     snap: Snapshot, *, year: int, as_of: datetime, unit_id: str | None
 ) -> list[dict[str, Any]]:
+    """Warnings in force at `as_of`: issued by then and not revoked by then."""
     rows = await snap.conn.fetch(
         f"""SELECT unit_id, count(*) AS active_warnings
             FROM {snap.schema}.warnings
-            WHERE year = $1 AND status = 'active' AND issued_at <= $2
+            WHERE year = $1 AND issued_at <= $2 AND (revoked_at IS NULL OR revoked_at > $2)
               AND ($3::text IS NULL OR unit_id = $3)
             GROUP BY unit_id ORDER BY unit_id""",
         year,

@@ -10,7 +10,7 @@ import pytest
 
 from bench.generator import Generator
 from shared import topics
-from tests.integration.assessment.conftest import AssessmentEnv, caught_up, oracle
+from tests.support.assessment_env import AssessmentEnv, caught_up, oracle
 from tests.support.kafka import publish_raw, publish_recorded, read_all
 from tests.support.projections import live_schema, read_projection
 from tests.support.waiting import wait_for

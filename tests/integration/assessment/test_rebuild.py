@@ -21,7 +21,7 @@ from services.assessment.domain.reference import evaluate_history
 from services.assessment.service_layer.facts import facts_from_events
 from shared.catalogue import WarningRule
 from shared.events import parse_recorded
-from tests.integration.assessment.conftest import AssessmentEnv, caught_up
+from tests.support.assessment_env import AssessmentEnv, caught_up
 from tests.support.kafka import publish_recorded
 from tests.support.projections import read_projection
 from tests.support.waiting import wait_for

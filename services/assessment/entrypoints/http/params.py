@@ -77,7 +77,8 @@ def instant_param(param: str, value: str | None) -> datetime | None:
     try:
         instant = datetime.fromisoformat(value)
     except ValueError:
-        raise invalid(param, f"{value!r} is not an RFC 3339 time") from None
+        hint = " (a '+' in a URL must be sent as %2B)" if " " in value else ""
+        raise invalid(param, f"{value!r} is not an RFC 3339 time{hint}") from None
     if instant.tzinfo is None:
         raise invalid(param, "an RFC 3339 time needs an offset, e.g. +08:00 or Z")
     return instant

@@ -1,5 +1,5 @@
-"""Fixtures for running the assessment service against the real stack, isolated by a
-topic prefix, a consumer group and a database of the test's own."""
+"""Running the assessment service against the real stack, isolated by a topic prefix,
+a consumer group and a database of the test's own (the `assessment_env` fixture)."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ class AssessmentEnv:
 
 
 @pytest.fixture
-def assessment_env(
+def assessment_env(  # registered in tests/conftest.py
     kafka_bootstrap: str, scratch_database_url: str, unique: str, tmp_path: Path
 ) -> Iterator[AssessmentEnv]:
     prefix = f"t{unique}."
