@@ -69,11 +69,21 @@ def private_broker(unique: str) -> Iterator[PrivateBroker]:
         broker.destroy()
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int) -> None:
+def _ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """In CI a skipped test is a failed test: Kafka and PostgreSQL are always there."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter is not None else []
+    if skipped and _ci() and exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     skipped = terminalreporter.stats.get("skipped", [])
-    if skipped and os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+    if skipped and _ci():
         terminalreporter.write_line(
             f"CI: {len(skipped)} test(s) skipped; every test must run in CI", red=True
         )
-        terminalreporter._session.exitstatus = pytest.ExitCode.TESTS_FAILED  # noqa: SLF001
