@@ -81,3 +81,16 @@ async def topic_partitions(*, bootstrap: str, topic: str) -> list[int]:
         if found["topic"] == topic and found["error_code"] == 0
         for partition in found["partitions"]
     )
+
+
+async def delete_topics(*, bootstrap: str, names: list[str]) -> None:
+    """Delete these topics if they exist (tests clean up their prefixed topics)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        doomed = [name for name in names if name in existing]
+        if doomed:
+            await admin.delete_topics(doomed)
+    finally:
+        await admin.close()

@@ -3,8 +3,9 @@ a consumer group and a database of the test's own (the `assessment_env` fixture)
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from services.assessment.domain.policy import load_default_policy
 from services.assessment.domain.reference import History, evaluate_history
 from services.assessment.service_layer.facts import facts_from_events
 from shared.events import parse_recorded
-from shared.kafka_topics import ensure_topics, platform_topics
+from shared.kafka_topics import delete_topics, ensure_topics, platform_topics
 from shared.topics import TopicNames
 from tests.support.processes import ServiceProcess, assessment_process
 from tests.support.stack import free_port
@@ -83,6 +84,7 @@ def assessment_env(  # registered in tests/conftest.py
     yield setup
     for process in setup.processes:
         process.stop()
+    asyncio.run(delete_topics(bootstrap=kafka_bootstrap, names=list(astuple(setup.topics))))
 
 
 def oracle(events: list[dict[str, Any]]) -> History:
