@@ -7,6 +7,7 @@ Months and years are calendar periods where the organisation is, not in UTC: an 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from services.assessment.domain.policy import CalendarPolicy, Policy
@@ -44,19 +45,29 @@ def last_allowed_day(filed_at: datetime, handling: Handling, policy: Policy) -> 
 
     N working days are counted from the day after filing; 0 means the filing day itself.
     """
-    day = local_date(filed_at, policy.tz)
-    remaining = policy.time_limits[handling]
+    return _working_days_after(
+        local_date(filed_at, policy.tz), policy.time_limits[handling], policy.calendar
+    )
+
+
+@lru_cache(maxsize=8192)
+def _working_days_after(day: date, count: int, calendar: CalendarPolicy) -> date:
+    # Many complaints share a filing day: the walk over the calendar is done once.
+    remaining = count
     while remaining > 0:
         day += _ONE_DAY
-        if is_working_day(day, policy.calendar):
+        if is_working_day(day, calendar):
             remaining -= 1
     return day
 
 
 def complaint_deadline(filed_at: datetime, handling: Handling, policy: Policy) -> datetime:
     """The exclusive deadline: 00:00 local on the day after the last allowed day."""
-    after_last = last_allowed_day(filed_at, handling, policy) + _ONE_DAY
-    return datetime.combine(after_last, time.min, tzinfo=policy.tz)
+    return deadline_after(last_allowed_day(filed_at, handling, policy), policy)
+
+
+def deadline_after(last_day: date, policy: Policy) -> datetime:
+    return datetime.combine(last_day + _ONE_DAY, time.min, tzinfo=policy.tz)
 
 
 def _aware(instant: datetime) -> datetime:

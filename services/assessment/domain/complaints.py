@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from services.assessment.domain.calendar import (
-    complaint_deadline,
+    deadline_after,
     last_allowed_day,
     month_of,
     month_of_date,
@@ -60,8 +60,8 @@ def complaint_state(
 ) -> ComplaintState:
     """`verdicts` distinct and in time order."""
     tz = policy.tz
-    deadline = complaint_deadline(filing.key.occurred_at, filing.handling, policy)
     last_day = last_allowed_day(filing.key.occurred_at, filing.handling, policy)
+    deadline = deadline_after(last_day, policy)
     first = verdicts[0] if verdicts else None
     standing = verdicts[-1] if verdicts else None
     resolved_at = first.key.occurred_at if first else None

@@ -79,8 +79,12 @@ def distinct(items: Iterable[_T], identity: Callable[[_T], Hashable]) -> list[_T
     smallest repr wins, so the pick never depends on the order they came in.
     """
     chosen: dict[Hashable, _T] = {}
-    for item in sorted(items, key=repr):
-        chosen.setdefault(identity(item), item)
+    for item in items:
+        key = identity(item)
+        kept = chosen.get(key)
+        # repr only when two copies differ: rare, and this is the hot path of every scope.
+        if kept is None or (item != kept and repr(item) < repr(kept)):
+            chosen[key] = item
     return list(chosen.values())
 
 
