@@ -39,11 +39,17 @@ async def publish_recorded(bootstrap: str, topic: str, events: Iterable[dict[str
     return sent
 
 
-async def publish_raw(bootstrap: str, topic: str, value: bytes, key: bytes = b"k") -> None:
+async def publish_raw(
+    bootstrap: str,
+    topic: str,
+    value: bytes,
+    key: bytes = b"k",
+    headers: list[tuple[str, bytes | None]] | None = None,
+) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
     try:
-        await producer.send_and_wait(topic, value, key=key)
+        await producer.send_and_wait(topic, value, key=key, headers=headers)
     finally:
         await producer.stop()
 

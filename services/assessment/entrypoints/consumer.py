@@ -19,6 +19,7 @@ from faststream.kafka import KafkaBroker, KafkaMessage
 
 from services.assessment.service_layer.folding import Folded
 from services.assessment.service_layer.records import Record
+from shared.faststream_batches import as_batch, bytes_decoder, tolerant_parser
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,8 @@ def register_consumer(
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         listener=listener,
+        parser=tolerant_parser,  # poison reaches the handler, whatever its bytes
+        decoder=bytes_decoder,
         title="assessment-events",
         description="Folds events.v1 into the live projection version.",
     )
@@ -104,6 +107,6 @@ def register_consumer(
 
     @subscriber
     async def on_events(message: KafkaMessage) -> None:
-        await retrying([Record.from_kafka(raw) for raw in message.raw_message])
+        await retrying([Record.from_kafka(raw) for raw in as_batch(message.raw_message)])
 
     return subscriber

@@ -1,0 +1,173 @@
+"""The idempotent aiokafka producer behind `Publisher` (acks=all, enable_idempotence)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from aiokafka.record.default_records import DefaultRecordBatchBuilder
+
+from services.intake.domain.records import OutboundRecord
+
+from .publisher import PublishError, PublishTimeoutError, RecordTooLargeError
+
+log = logging.getLogger(__name__)
+
+MAX_REQUEST_BYTES = 1024 * 1024  # aiokafka's and Kafka's default per-record ceiling
+# Larger than aiokafka's 16 KiB default: a request of 1000 events fills few batches,
+# which roughly doubles throughput (see bench/intake_bench.py).
+BATCH_BYTES = 256 * 1024
+READY_TIMEOUT_S = 2.0
+_SURELY_FITS = MAX_REQUEST_BYTES // 2
+
+
+def producer_options(bootstrap: str, *, client_id: str) -> dict[str, Any]:
+    """The producer settings intake (and the bench's ceiling) use."""
+    return {
+        "bootstrap_servers": bootstrap,
+        "client_id": client_id,
+        "acks": "all",
+        "enable_idempotence": True,
+        "max_batch_size": BATCH_BYTES,
+        "max_request_size": MAX_REQUEST_BYTES,
+        "linger_ms": 0,
+    }
+
+
+class KafkaPublisher:
+    """Sends records and waits for every acknowledgement, within `timeout_s`.
+
+    aiokafka's producer is unusable for good once its background sender stops on a
+    fatal error (e.g. an out-of-order sequence after a long outage): every later
+    send fails. So the producer is replaced when that is seen, instead of answering
+    503 until someone restarts the process.
+    """
+
+    def __init__(
+        self,
+        *,
+        bootstrap: str,
+        timeout_s: float,
+        readiness_topic: str | None = None,
+        client_id: str = "intake",
+    ) -> None:
+        self._options = producer_options(bootstrap, client_id=client_id)
+        self._timeout_s = timeout_s
+        self._readiness_topic = readiness_topic
+        self._producer: Any = None
+        self._lock = asyncio.Lock()
+        self._stopped = False
+
+    async def start(self) -> None:
+        await self._usable_producer()
+
+    async def stop(self) -> None:
+        async with self._lock:
+            self._stopped = True
+            producer, self._producer = self._producer, None
+            if producer is not None:
+                await producer.stop()
+
+    async def publish(self, records: Sequence[OutboundRecord]) -> None:
+        _check_sizes(records)
+        futures: list[asyncio.Future[Any]] = []
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                producer = await self._usable_producer()
+                for record in records:
+                    future = await producer.send(
+                        record.topic, record.value, key=record.key, headers=list(record.headers)
+                    )
+                    futures.append(future)
+                for future in futures:  # in send order; most are done by the time we look
+                    await future
+        except TimeoutError:
+            _forget(futures)
+            raise PublishTimeoutError(
+                f"Kafka did not acknowledge {len(records)} record(s) within {self._timeout_s}s"
+            ) from None
+        except (KafkaError, OSError) as error:
+            _forget(futures)
+            raise PublishError(f"Kafka refused the records: {error!r}") from error
+
+    async def check_ready(self) -> None:
+        """A real metadata round-trip, bounded by a short timeout."""
+        try:
+            async with asyncio.timeout(READY_TIMEOUT_S):
+                producer = await self._usable_producer()
+                metadata = await producer.client.fetch_all_metadata()
+        except TimeoutError:
+            raise PublishError(
+                f"Kafka did not answer a metadata request within {READY_TIMEOUT_S}s"
+            ) from None
+        except (KafkaError, OSError) as error:
+            raise PublishError(f"Kafka is unreachable: {error!r}") from None
+        topic = self._readiness_topic
+        if topic is not None and metadata.partitions_for_topic(topic) is None:
+            raise PublishError(f"topic {topic} does not exist")
+
+    async def _usable_producer(self) -> Any:
+        """The running producer; a new one when there is none or its sender has died."""
+        producer = self._producer
+        if producer is not None and not _sender_stopped(producer):
+            return producer
+        async with self._lock:
+            if self._stopped:
+                raise PublishError("intake is shutting down")
+            if self._producer is not None and not _sender_stopped(self._producer):
+                return self._producer
+            if self._producer is not None:
+                log.error("the Kafka producer's sender stopped; replacing the producer")
+                old, self._producer = self._producer, None
+                await old.stop()
+            producer = AIOKafkaProducer(**self._options)
+            try:
+                await producer.start()
+            except BaseException:
+                await producer.stop()
+                raise
+            self._producer = producer
+            return producer
+
+
+def _sender_stopped(producer: Any) -> bool:
+    # aiokafka has no public flag for this; `_sender.sender_task` is where it shows.
+    task = getattr(getattr(producer, "_sender", None), "sender_task", None)
+    return task is not None and task.done()
+
+
+def record_size(record: OutboundRecord) -> int:
+    """The record's size as the producer counts it against MAX_REQUEST_BYTES."""
+    size: int = DefaultRecordBatchBuilder.estimate_size_in_bytes(
+        record.key, record.value, list(record.headers)
+    )
+    return size
+
+
+def _check_sizes(records: Sequence[OutboundRecord]) -> None:
+    for index, record in enumerate(records):
+        rough = len(record.key or b"") + len(record.value or b"")
+        for name, value in record.headers:
+            rough += len(name) + len(value or b"")
+        if rough < _SURELY_FITS:
+            continue  # Kafka's own estimate adds a few dozen bytes of framing, no more
+        size = record_size(record)
+        if size > MAX_REQUEST_BYTES:
+            raise RecordTooLargeError(index, size, MAX_REQUEST_BYTES)
+
+
+def _forget(futures: list[asyncio.Future[Any]]) -> None:
+    """Records already handed to the producer may still be delivered after we gave up
+    (the caller retries; the idempotency key makes that harmless). Retrieve their
+    outcome so asyncio does not log 'exception was never retrieved'."""
+    for future in futures:
+        future.add_done_callback(_consume_outcome)
+
+
+def _consume_outcome(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.debug("a record given up on failed later: %r", future.exception())

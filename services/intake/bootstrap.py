@@ -1,0 +1,224 @@
+"""The composition root: builds intake's producer, raw subscriber and HTTP app from
+`IntakeSettings`. The app's lifespan starts them and stops them in reverse order."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
+from faststream.specification import AsyncAPI
+from faststream.specification.base import Specification
+from pydantic import WithJsonSchema
+
+from shared.kafka_topics import ensure_topics, platform_topics
+from shared.topics import TopicNames
+
+from .adapters.kafka_publisher import KafkaPublisher
+from .adapters.publisher import Publisher
+from .entrypoints.http import create_app
+from .entrypoints.http.app import utc_now
+from .entrypoints.raw_subscriber import register_raw_intake
+from .metrics import IntakeMetrics
+from .schemas import recorded_envelope_schema
+from .settings import DEFAULT_RAW_GROUP, IntakeSettings
+
+log = logging.getLogger("services.intake")
+
+# Payload schemas of the topics intake writes, for the AsyncAPI document.
+RecordedEvent = Annotated[bytes, WithJsonSchema(recorded_envelope_schema())]
+DeadLetter = Annotated[
+    bytes,
+    WithJsonSchema(
+        {
+            "title": "DeadLetter",
+            "description": "The refused record's original key and value, unchanged.",
+        }
+    ),
+]
+
+
+@dataclass
+class IntakeRuntime:
+    """The long-lived resources of one intake process."""
+
+    settings: IntakeSettings
+    metrics: IntakeMetrics
+    publisher: KafkaPublisher
+    broker: KafkaBroker | None
+
+    async def start(self) -> None:
+        settings = self.settings
+        created = await ensure_topics(
+            bootstrap=settings.kafka_bootstrap,
+            specs=platform_topics(settings.topics),
+            partitions=settings.topic_partitions,
+            replication=settings.topic_replication,
+        )
+        if created:
+            log.info("created topics %s", ", ".join(created))
+        await self.publisher.start()
+        if self.broker is not None:
+            try:
+                await self.broker.start()
+            except BaseException:
+                await self.publisher.stop()
+                raise
+
+    async def stop(self) -> None:
+        try:
+            if self.broker is not None:
+                await self.broker.stop()  # waits for the batch in hand, then leaves the group
+        finally:
+            await self.publisher.stop()
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[IntakeRuntime]:
+        await self.start()
+        try:
+            yield self
+        finally:
+            await self.stop()
+
+
+@dataclass
+class IntakeService:
+    app: FastAPI
+    runtime: IntakeRuntime
+
+
+def build_service(
+    settings: IntakeSettings,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    raw_intake: bool = True,
+) -> IntakeService:
+    metrics = IntakeMetrics()
+    publisher = KafkaPublisher(
+        bootstrap=settings.kafka_bootstrap,
+        timeout_s=settings.intake_publish_timeout_s,
+        readiness_topic=settings.topics.events,
+    )
+    broker = (
+        build_raw_broker(
+            bootstrap=settings.kafka_bootstrap,
+            topics=settings.topics,
+            group=settings.intake_raw_group,
+            publisher=publisher,
+            metrics=metrics,
+            retry_pause_s=settings.intake_retry_after_s,
+            clock=clock,
+        )
+        if raw_intake
+        else None
+    )
+    runtime = IntakeRuntime(settings=settings, metrics=metrics, publisher=publisher, broker=broker)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with runtime.running():
+            yield
+
+    app = create_app(
+        settings=settings,
+        publisher=publisher,
+        readiness=publisher,
+        metrics=metrics,
+        clock=clock,
+        lifespan=lifespan,
+    )
+    return IntakeService(app=app, runtime=runtime)
+
+
+def build_raw_broker(
+    *,
+    bootstrap: str,
+    topics: TopicNames,
+    group: str,
+    publisher: Publisher,
+    metrics: IntakeMetrics,
+    retry_pause_s: float,
+    clock: Callable[[], datetime] = utc_now,
+) -> KafkaBroker:
+    """A consumer-only FastStream broker with the intake.raw.v1 subscriber; intake's own
+    idempotent producer (`publisher`) writes the forwards and dead letters."""
+    broker = KafkaBroker(
+        bootstrap,
+        client_id="intake-raw",
+        consumer_only=True,  # intake's own idempotent producer does the writing
+        allow_auto_create_topics=False,  # ensure_topics creates them with their configs
+        logger=logging.getLogger("services.intake.raw"),
+        log_level=logging.DEBUG,  # a line per consumed batch is too chatty at INFO
+        description="The platform's Kafka cluster.",
+    )
+    register_raw_intake(
+        broker,
+        topics=topics,
+        group=group,
+        publisher=publisher,
+        metrics=metrics,
+        clock=clock,
+        retry_pause_s=retry_pause_s,
+    )
+    _document_outputs(broker, topics)
+    return broker
+
+
+def asyncapi_document(*, bootstrap: str = "localhost:9092") -> Specification:
+    """The AsyncAPI 3.0 document of the Kafka-native intake, with the contract's topic
+    names (no connection is made)."""
+    broker = build_raw_broker(
+        bootstrap=bootstrap,
+        topics=TopicNames(),
+        group=DEFAULT_RAW_GROUP,
+        publisher=KafkaPublisher(bootstrap=bootstrap, timeout_s=1.0),
+        metrics=IntakeMetrics(),
+        retry_pause_s=1.0,
+    )
+    return AsyncAPI(
+        broker,
+        title="Intake (Kafka-native)",
+        version="1.0.0",
+        description=(
+            "Produce event envelopes to intake.raw.v1; intake forwards valid ones to "
+            "events.v1 and dead-letters the rest. See CONTRACT.md."
+        ),
+    ).to_specification()
+
+
+def _document_outputs(broker: KafkaBroker, topics: TopicNames) -> None:
+    """Publishers that only describe, in the AsyncAPI document, where intake writes."""
+    broker.publisher(
+        topics.events,
+        title=topics.events,
+        description=(
+            "The canonical event log (system of record): key = unit_id (UTF-8), value = "
+            "the envelope plus recorded_at, headers event-type, event-source, event-id, "
+            "schema-version, content-type."
+        ),
+        schema=RecordedEvent,
+    )
+    broker.publisher(
+        topics.intake_deadletter,
+        title=topics.intake_deadletter,
+        description=(
+            "Raw records intake refused: original key and value; headers dlq-reason "
+            "(empty, not_utf8, not_json, not_an_object, invalid_event, too_large), "
+            "dlq-errors (JSON list of {loc, msg}), dlq-origin (topic/partition/offset)."
+        ),
+        schema=DeadLetter,
+    )
+
+
+__all__ = [
+    "IntakeRuntime",
+    "IntakeService",
+    "asyncapi_document",
+    "build_raw_broker",
+    "build_service",
+]

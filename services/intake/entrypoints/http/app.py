@@ -1,0 +1,83 @@
+"""The FastAPI app factory; nothing is built or connected at import time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime
+
+from fastapi import FastAPI, Response
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from services.intake.adapters.publisher import Publisher, PublishError, Readiness
+from services.intake.domain.grants import TokenRegistry
+from services.intake.metrics import IntakeMetrics
+from services.intake.settings import IntakeSettings
+
+from .events import events_router
+from .openapi import install_openapi
+from .responses import json_response
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+DESCRIPTION = """\
+Accepts events from upstream systems and writes them, validated and stamped with
+`recorded_at`, to Kafka topic `events.v1`: the platform's system of record.
+
+`(source, id)` identifies an event: re-sending one is harmless. Upstream systems may
+also produce envelopes to `intake.raw.v1` (see the AsyncAPI document).
+"""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(
+    *,
+    settings: IntakeSettings,
+    publisher: Publisher,
+    readiness: Readiness,
+    metrics: IntakeMetrics,
+    clock: Callable[[], datetime] = utc_now,
+    lifespan: Lifespan | None = None,
+) -> FastAPI:
+    app = FastAPI(
+        title="Intake",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.include_router(
+        events_router(
+            settings=settings,
+            publisher=publisher,
+            tokens=TokenRegistry(settings.intake_tokens),
+            metrics=metrics,
+            clock=clock,
+        )
+    )
+    retry_after = {"Retry-After": str(settings.intake_retry_after_s)}
+
+    @app.get("/healthz", tags=["operations"], summary="The process is up")
+    async def healthz() -> Response:
+        return json_response({"status": "ok"})
+
+    @app.get("/readyz", tags=["operations"], summary="Kafka is reachable")
+    async def readyz() -> Response:
+        try:
+            await readiness.check_ready()
+        except PublishError as failed:
+            return json_response(
+                {"status": "unavailable", "error": "kafka_unavailable", "detail": str(failed)},
+                status=503,
+                headers=retry_after,
+            )
+        return json_response({"status": "ready"})
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    async def prometheus_metrics() -> Response:
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+
+    install_openapi(app)
+    return app

@@ -1,0 +1,112 @@
+"""Reading intake's topics on the real broker, to their end."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+
+@dataclass(frozen=True)
+class Record:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: dict[str, bytes | None]
+
+    @property
+    def body(self) -> bytes:
+        assert self.value is not None, f"record {self.partition}/{self.offset} has no value"
+        return self.value
+
+    def header(self, name: str) -> bytes:
+        value = self.headers[name]
+        assert value is not None, f"header {name} has no value"
+        return value
+
+    @classmethod
+    def of(cls, record: Any) -> Record:
+        return cls(
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            key=record.key,
+            value=record.value,
+            headers=dict(record.headers),
+        )
+
+
+async def partitions_of(bootstrap: str, topic: str) -> list[TopicPartition]:
+    """The topic's partitions; none when it does not exist."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        [described] = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    return sorted(TopicPartition(topic, p["partition"]) for p in described["partitions"])
+
+
+async def read_topic(bootstrap: str, topic: str) -> list[Record]:
+    """Every record on `topic` up to its end offsets as they are when called (none when
+    the topic does not exist), in partition, offset order."""
+    partitions = await partitions_of(bootstrap, topic)
+    if not partitions:
+        return []
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        ends = await consumer.end_offsets(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        records: list[Record] = []
+        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
+            fetched = await consumer.getmany(*partitions, timeout_ms=1000)
+            for batch in fetched.values():
+                records.extend(Record.of(r) for r in batch)
+    finally:
+        await consumer.stop()
+    return sorted(
+        (r for r in records if r.offset < ends[TopicPartition(topic, r.partition)]),
+        key=lambda r: (r.partition, r.offset),
+    )
+
+
+async def committed_offsets(bootstrap: str, group: str, topic: str) -> dict[int, int]:
+    """partition -> the group's committed offset (partitions it never committed are absent)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        offsets: dict[Any, Any] = await admin.list_consumer_group_offsets(group)
+    finally:
+        await admin.close()
+    return {tp.partition: meta.offset for tp, meta in offsets.items() if tp.topic == topic}
+
+
+async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
+    """partition -> end offset, for partitions that hold records."""
+    partitions = await partitions_of(bootstrap, topic)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        ends = await consumer.end_offsets(partitions)
+    finally:
+        await consumer.stop()
+    return {tp.partition: offset for tp, offset in ends.items() if offset > 0}
+
+
+async def delete_topics(bootstrap: str, prefix: str) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        names = [t for t in await admin.list_topics() if t.startswith(prefix)]
+        if names:
+            await admin.delete_topics(names)
+    finally:
+        await admin.close()

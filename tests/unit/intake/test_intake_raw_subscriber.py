@@ -1,0 +1,53 @@
+"""The intake.raw.v1 subscriber, in memory (FastStream's TestKafkaBroker, fake publisher)."""
+
+from __future__ import annotations
+
+import pytest
+from faststream.kafka import KafkaBroker, TestKafkaBroker
+
+from services.intake.adapters.publisher import PublishTimeoutError
+from services.intake.bootstrap import build_raw_broker
+from services.intake.metrics import IntakeMetrics
+from shared.topics import TopicNames
+from tests.support.events import complaint_filed, to_wire
+from tests.unit.intake.fakes import FakePublisher
+
+pytestmark = pytest.mark.unit
+
+TOPICS = TopicNames.with_prefix("mem.")
+
+
+def raw_broker(publisher: FakePublisher) -> KafkaBroker:
+    return build_raw_broker(
+        bootstrap="localhost:9092",
+        topics=TOPICS,
+        group="intake-raw-test",
+        publisher=publisher,
+        metrics=IntakeMetrics(),
+        retry_pause_s=0.01,
+    )
+
+
+async def test_valid_and_unparseable_records_are_routed() -> None:
+    publisher = FakePublisher()
+    event = complaint_filed()
+
+    async with TestKafkaBroker(raw_broker(publisher)) as broker:
+        await broker.publish(to_wire(event), topic=TOPICS.intake_raw, key=b"any")
+        # FastStream's own decoder would raise on this body (it trusts content-type)
+        await broker.publish(
+            b"\xff not json", topic=TOPICS.intake_raw, headers={"content-type": "application/json"}
+        )
+
+    assert [r.topic for r in publisher.published] == [TOPICS.events, TOPICS.intake_deadletter]
+    assert publisher.published[0].key == event.unit_id.encode()
+    assert dict(publisher.published[1].headers)["dlq-reason"] == b"not_utf8"
+
+
+async def test_a_publish_failure_is_raised_not_swallowed() -> None:
+    publisher = FakePublisher()
+    publisher.failure = PublishTimeoutError("no acks")
+
+    async with TestKafkaBroker(raw_broker(publisher)) as broker:
+        with pytest.raises(PublishTimeoutError):
+            await broker.publish(to_wire(complaint_filed()), topic=TOPICS.intake_raw)

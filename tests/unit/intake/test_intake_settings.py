@@ -1,0 +1,129 @@
+"""IntakeSettings: defaults, INTAKE_TOKENS parsing, and fail-fast messages."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.intake.settings import IntakeSettings
+from shared.settings import SettingsError, load_settings
+
+pytestmark = pytest.mark.unit
+
+INTAKE_VARIABLES = [
+    "INTAKE_HOST",
+    "INTAKE_PORT",
+    "INTAKE_TOKENS",
+    "INTAKE_MAX_BODY_BYTES",
+    "INTAKE_MAX_BATCH",
+    "INTAKE_PUBLISH_TIMEOUT_S",
+    "INTAKE_RETRY_AFTER_S",
+    "INTAKE_RAW_GROUP",
+    "KAFKA_BOOTSTRAP",
+    "KAFKA_TOPIC_PREFIX",
+    "TOPIC_PARTITIONS",
+    "TOPIC_REPLICATION",
+]
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in INTAKE_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
+def failure(monkeypatch: pytest.MonkeyPatch, **env: str) -> str:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as raised:
+        load_settings(IntakeSettings)
+    return str(raised.value)
+
+
+def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INTAKE_TOKENS", '{"dev-token": "*"}')
+
+    settings = load_settings(IntakeSettings)
+
+    assert settings.intake_host == "127.0.0.1"
+    assert settings.intake_port == 8080
+    assert settings.intake_tokens == {"dev-token": "*"}
+    assert settings.intake_max_body_bytes == 4 * 1024 * 1024
+    assert settings.intake_max_batch == 1000
+    assert settings.intake_publish_timeout_s == 5.0
+    assert settings.intake_retry_after_s == 2
+    assert settings.intake_raw_group == "intake-raw"
+    assert settings.topics.events == "events.v1"
+
+
+def test_tokens_with_source_lists_and_a_topic_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INTAKE_TOKENS", '{"a": "*", "b": ["hotline-95598", "hr-awards"]}')
+    monkeypatch.setenv("KAFKA_TOPIC_PREFIX", "test-1.")
+    monkeypatch.setenv("INTAKE_PORT", "18080")
+
+    settings = load_settings(IntakeSettings)
+
+    assert settings.intake_tokens == {"a": "*", "b": ("hotline-95598", "hr-awards")}
+    assert settings.intake_port == 18080
+    assert settings.topics.events == "test-1.events.v1"
+    assert settings.topics.intake_raw == "test-1.intake.raw.v1"
+
+
+def test_tokens_in_the_compact_form_of_compose_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INTAKE_TOKENS", "dev-token=*;hotline=hotline-95598,case-system")
+
+    settings = load_settings(IntakeSettings)
+
+    assert settings.intake_tokens == {
+        "dev-token": "*",
+        "hotline": ("hotline-95598", "case-system"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "INTAKE_TOKENS: Field required"),
+        ({"INTAKE_TOKENS": "{dev-token: *}"}, "INTAKE_TOKENS: Value error, not valid JSON"),
+        ({"INTAKE_TOKENS": "{}"}, "must name at least one token"),
+        ({"INTAKE_TOKENS": '["dev-token"]'}, "must be a JSON object"),
+        ({"INTAKE_TOKENS": '{"": "*"}'}, "token #1 is empty"),
+        ({"INTAKE_TOKENS": '{"a": "*", " b": "*"}'}, "token #2 is empty or has surrounding"),
+        ({"INTAKE_TOKENS": '{"a b": "*"}'}, "token #1 contains whitespace"),
+        ({"INTAKE_TOKENS": '{"a": []}'}, 'sources must be "*" or a non-empty list'),
+        ({"INTAKE_TOKENS": '{"a": "all"}'}, 'sources must be "*" or a non-empty list'),
+        ({"INTAKE_TOKENS": '{"a": ["Hotline"]}'}, "source 'Hotline' is not 1-64 chars"),
+        ({"INTAKE_TOKENS": '{"a": [7]}'}, "source 7 is not 1-64 chars"),
+        ({"INTAKE_TOKENS": "dev-token"}, 'grant #1 has no "="'),
+        ({"INTAKE_TOKENS": "a=*;b=Bad Source"}, "source 'Bad Source' is not 1-64 chars"),
+        ({"INTAKE_TOKENS": '{"a": "*"}', "INTAKE_PORT": "0"}, "INTAKE_PORT: Input should be"),
+        (
+            {"INTAKE_TOKENS": '{"a": "*"}', "INTAKE_MAX_BATCH": "5000"},
+            "INTAKE_MAX_BATCH: Input should be less than or equal to 1000",
+        ),
+        (
+            {"INTAKE_TOKENS": '{"a": "*"}', "INTAKE_PUBLISH_TIMEOUT_S": "soon"},
+            "INTAKE_PUBLISH_TIMEOUT_S: Input should be a valid number",
+        ),
+        (
+            {"INTAKE_TOKENS": '{"a": "*"}', "KAFKA_TOPIC_PREFIX": "bad prefix/"},
+            "KAFKA_TOPIC_PREFIX: String should match pattern",
+        ),
+    ],
+)
+def test_fails_fast_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], expected: str
+) -> None:
+    message = failure(monkeypatch, **env)
+
+    assert message.startswith("invalid configuration (IntakeSettings):")
+    assert expected in message
+
+
+def test_every_problem_is_listed_and_no_token_is_echoed(monkeypatch: pytest.MonkeyPatch) -> None:
+    message = failure(
+        monkeypatch, INTAKE_TOKENS='{"s3cret-token": ["Bad Source"]}', INTAKE_PORT="99999"
+    )
+
+    assert "INTAKE_TOKENS" in message
+    assert "INTAKE_PORT" in message
+    assert "s3cret-token" not in message
