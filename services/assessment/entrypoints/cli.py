@@ -29,6 +29,7 @@ from services.assessment.service_layer.rebuild import (
     rebuild,
 )
 from services.assessment.settings import AssessmentSettings, ProjectionSettings
+from shared.runtime import tune_garbage_collector
 from shared.settings import SettingsError, load_settings
 
 app = typer.Typer(help="Assessment service: projections of efficiency warnings and alerts.")
@@ -54,6 +55,7 @@ def _settings(cls: type[S]) -> S:
 def run() -> None:
     """Run the consumer and the query API (port ASSESSMENT_PORT, default 8081)."""
     settings = _settings(AssessmentSettings)
+    tune_garbage_collector()
     try:
         asyncio.run(bootstrap.serve(settings))
     except PolicyError as error:
@@ -75,6 +77,7 @@ def replay(
     except PolicyError as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from None
+    tune_garbage_collector()
     try:
         report = asyncio.run(_replay(settings, chosen, note=f"replay {policy or 'configured'}"))
     except RebuildRefusedError as error:
