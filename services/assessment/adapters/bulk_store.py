@@ -13,16 +13,17 @@ from zoneinfo import ZoneInfo
 
 from services.assessment.adapters.db import Connection
 from services.assessment.adapters.projection_store import (
-    alert_from_row,
     alert_row,
+    collective_from_row,
     complaint_row,
     event_key,
-    warning_from_row,
+    timed_from_row,
     warning_row,
 )
 from services.assessment.adapters.schema import checked_schema
 from services.assessment.domain.facts import ComplaintFiling, ComplaintVerdict, Finding
 from services.assessment.domain.results import Alert, ComplaintState, Warning
+from services.assessment.domain.unit_alerts import Timed, TimedCollective
 from shared.catalogue import Category, Channel, FindingCode, Handling, Outcome
 
 PREFETCH = 10_000
@@ -155,33 +156,32 @@ async def single_findings(
 
 async def unit_year_groups(
     conn: Connection, schema: str
-) -> AsyncIterator[tuple[str, int, list[Warning], list[Alert]]]:
-    """Each unit-year's individual warnings and event-raised collective warnings."""
+) -> AsyncIterator[tuple[str, int, list[Timed], list[TimedCollective]]]:
+    """Each unit-year's individual warnings and event-raised collective warnings, as
+    much of them as the timeline reads."""
     s = checked_schema(schema)
     query = f"""
-        SELECT 'w' AS kind, unit_id, year, id, scope, staff_id, rule, NULL AS level, period,
-               NULL::text AS month, issued_at, revoked_at, evidence, status, policy_version
+        SELECT 'w' AS kind, id, unit_id, year, issued_at, revoked_at, status, NULL AS rule
           FROM {s}.warnings
         UNION ALL
-        SELECT 'a', unit_id, year, id, scope, NULL, rule, level, NULL, month, issued_at,
-               revoked_at, evidence, status, policy_version
+        SELECT 'a', id, unit_id, year, issued_at, revoked_at, status, rule
           FROM {s}.alerts WHERE rule IN ('obstruction', 'unit_wide_violation')
         ORDER BY unit_id, year"""
     current: tuple[str, int] | None = None
-    warnings: list[Warning] = []
-    alerts: list[Alert] = []
+    warnings: list[Timed] = []
+    collectives: list[TimedCollective] = []
     async for r in conn.cursor(query, prefetch=PREFETCH):
         key = (r["unit_id"], r["year"])
         if key != current:
             if current is not None:
-                yield current[0], current[1], warnings, alerts
-            current, warnings, alerts = key, [], []
+                yield current[0], current[1], warnings, collectives
+            current, warnings, collectives = key, [], []
         if r["kind"] == "w":
-            warnings.append(warning_from_row(r))
+            warnings.append(timed_from_row(r))
         else:
-            alerts.append(alert_from_row(r))
+            collectives.append(collective_from_row(r))
     if current is not None:
-        yield current[0], current[1], warnings, alerts
+        yield current[0], current[1], warnings, collectives
 
 
 def _finding(r: Any) -> Finding:

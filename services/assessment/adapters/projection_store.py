@@ -8,6 +8,8 @@ are built once per schema. The caller owns the transaction.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,7 +22,7 @@ from services.assessment.domain.calendar import month_of
 from services.assessment.domain.facts import ComplaintFiling, ComplaintVerdict, EventKey, Finding
 from services.assessment.domain.results import Alert, ComplaintState, Warning
 from services.assessment.service_layer.facts import FactBatch
-from services.assessment.service_layer.store import StaffPeriod, UnitYear
+from services.assessment.service_layer.store import StaffPeriod, UnitYear, UnitYearInputs
 from shared.catalogue import (
     AlertLevel,
     AlertRule,
@@ -139,15 +141,18 @@ class Sql:
                         $11::text[], $12::text[])
                  AS r (id, scope, unit_id, rule, level, year, month, issued_at, revoked_at,
                        evidence, status, policy_version)"""
-        self.unit_year_warnings = f"""
-            SELECT {_WARNING_COLUMNS} FROM {s}.warnings w
-            JOIN unnest($1::text[], $2::int[]) AS wanted (unit_id, year)
-              USING (unit_id, year)"""
-        self.unit_year_collectives = f"""
-            SELECT {_ALERT_COLUMNS} FROM {s}.alerts a
-            JOIN unnest($1::text[], $2::int[]) AS wanted (unit_id, year)
-              USING (unit_id, year)
-            WHERE a.rule IN ('obstruction', 'unit_wide_violation')"""
+        # Only what the timeline reads (no evidence): unit-years are recomputed often.
+        self.unit_year_inputs = f"""
+            SELECT 'w' AS kind, id, unit_id, year, issued_at, revoked_at, status, NULL AS rule
+              FROM {s}.warnings
+              JOIN unnest($1::text[], $2::int[]) AS wanted (unit_id, year)
+             USING (unit_id, year)
+            UNION ALL
+            SELECT 'a', id, unit_id, year, issued_at, revoked_at, status, rule
+              FROM {s}.alerts
+              JOIN unnest($1::text[], $2::int[]) AS wanted (unit_id, year)
+             USING (unit_id, year)
+             WHERE rule IN ('obstruction', 'unit_wide_violation')"""
         self.positions = f'SELECT partition, "offset" FROM {s}.positions WHERE topic = $1'
         self.save_positions = f"""
             INSERT INTO {s}.positions (topic, partition, "offset")
@@ -348,13 +353,16 @@ class PgProjectionStore:
 
     async def unit_year_inputs(
         self, unit_years: Collection[UnitYear]
-    ) -> tuple[list[Warning], list[Alert]]:
+    ) -> dict[UnitYear, UnitYearInputs]:
         units, years = _columns(list(unit_years), 2)
-        warning_rows = await self._conn.fetch(self._sql.unit_year_warnings, units, years)
-        alert_rows = await self._conn.fetch(self._sql.unit_year_collectives, units, years)
-        warnings = [warning_from_row(r) for r in warning_rows]
-        alerts = [alert_from_row(r) for r in alert_rows]
-        return warnings, alerts
+        grouped: dict[UnitYear, UnitYearInputs] = {}
+        for r in await self._conn.fetch(self._sql.unit_year_inputs, units, years):
+            warnings, collectives = grouped.setdefault((r["unit_id"], r["year"]), ([], []))
+            if r["kind"] == "w":
+                warnings.append(timed_from_row(r))
+            else:
+                collectives.append(collective_from_row(r))
+        return grouped
 
     # -- positions -------------------------------------------------------------------
 
@@ -433,6 +441,46 @@ def alert_row(a: Alert, tz: ZoneInfo) -> tuple[Any, ...]:
         list(a.evidence),
         a.status.value,
         a.policy_version,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TimedRow:
+    """A stored warning as the unit-year timeline reads it."""
+
+    id: str
+    unit_id: str
+    issued_at: datetime
+    revoked_at: datetime | None
+    status: Status
+
+
+@dataclass(frozen=True, slots=True)
+class CollectiveRow:
+    """A stored event-raised collective warning as the unit-year timeline reads it."""
+
+    id: str
+    unit_id: str
+    issued_at: datetime
+    revoked_at: datetime | None
+    status: Status
+    rule: AlertRule
+    year: int
+
+
+def timed_from_row(r: Any) -> TimedRow:
+    return TimedRow(r["id"], r["unit_id"], r["issued_at"], r["revoked_at"], Status(r["status"]))
+
+
+def collective_from_row(r: Any) -> CollectiveRow:
+    return CollectiveRow(
+        r["id"],
+        r["unit_id"],
+        r["issued_at"],
+        r["revoked_at"],
+        Status(r["status"]),
+        AlertRule(r["rule"]),
+        r["year"],
     )
 
 

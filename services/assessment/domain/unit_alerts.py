@@ -13,12 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
+from typing import Protocol
 
 from services.assessment.domain.calendar import year_of
 from services.assessment.domain.facts import distinct
 from services.assessment.domain.ids import ALERT_PREFIX, stable_id
 from services.assessment.domain.policy import Policy
-from services.assessment.domain.results import Alert, Warning
+from services.assessment.domain.results import Alert
 from services.assessment.domain.scopes import unit_year_scope
 from shared.catalogue import ALERT_LEVELS, AlertRule, Status
 
@@ -26,6 +28,31 @@ from shared.catalogue import ALERT_LEVELS, AlertRule, Status
 EVENT_COLLECTIVE_RULES = frozenset({AlertRule.OBSTRUCTION, AlertRule.UNIT_WIDE_VIOLATION})
 
 _REMOVE, _ADD = 0, 1  # at one instant, removals go first
+
+
+class Timed(Protocol):
+    """What the timeline reads of a warning (Warning satisfies it; the store may pass a
+    lighter row that leaves out the evidence)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def unit_id(self) -> str: ...
+    @property
+    def issued_at(self) -> datetime: ...
+    @property
+    def revoked_at(self) -> datetime | None: ...
+    @property
+    def status(self) -> Status: ...
+
+
+class TimedCollective(Timed, Protocol):
+    """What the timeline reads of an event-raised collective warning (Alert satisfies it)."""
+
+    @property
+    def rule(self) -> AlertRule: ...
+    @property
+    def year(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +74,8 @@ class _Activation:
 def evaluate_unit_year(
     unit_id: str,
     year: int,
-    warnings: Sequence[Warning],
-    collectives: Sequence[Alert],
+    warnings: Sequence[Timed],
+    collectives: Sequence[TimedCollective],
     policy: Policy,
 ) -> tuple[Alert, ...]:
     """The accumulated_warnings alerts and the leadership alert (if any) of a unit-year.
@@ -95,7 +122,7 @@ def evaluate_unit_year(
     return tuple(alerts)
 
 
-def _spans(items: Iterable[Warning | Alert]) -> list[_Span]:
+def _spans(items: Iterable[Timed]) -> list[_Span]:
     spans = []
     for item in items:
         end = item.revoked_at if item.status is Status.REVOKED else None
@@ -128,9 +155,13 @@ def _walk(
 
 
 def _latest(active: dict[str, datetime], count: int) -> tuple[str, ...]:
-    """Ids of the `count` most recently issued active items, in time order."""
-    ordered = sorted(active.items(), key=lambda item: (item[1], item[0]))
-    return tuple(item_id for item_id, _ in ordered[-count:])
+    """Ids of the `count` most recently issued active items, in time order.
+
+    `active` is filled in (time, id) order by the walk, so its insertion order is
+    already that order: the newest are its last keys.
+    """
+    newest_first = islice(reversed(active), count)
+    return tuple(reversed(list(newest_first)))
 
 
 def _alert(

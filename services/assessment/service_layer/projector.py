@@ -135,18 +135,12 @@ async def _refresh_unit_years(
 ) -> None:
     if not unit_years:
         return
-    warnings, collectives = await store.unit_year_inputs(unit_years)
-    warnings_of: dict[UnitYear, list[Warning]] = defaultdict(list)
-    collectives_of: dict[UnitYear, list[Alert]] = defaultdict(list)
-    for warning in warnings:
-        warnings_of[_unit_year(warning)].append(warning)
-    for alert in collectives:
-        collectives_of[_unit_year(alert)].append(alert)
+    inputs = await store.unit_year_inputs(unit_years)
     alerts = [
         alert
         for unit_id, year in unit_years
         for alert in evaluate_unit_year(
-            unit_id, year, warnings_of[(unit_id, year)], collectives_of[(unit_id, year)], policy
+            unit_id, year, *inputs.get((unit_id, year), ([], [])), policy
         )
     ]
     await store.replace_alerts([unit_year_scope(unit, year) for unit, year in unit_years], alerts)

@@ -12,11 +12,13 @@ from typing import Protocol
 
 from services.assessment.domain.facts import ComplaintFiling, ComplaintVerdict, Finding
 from services.assessment.domain.results import Alert, ComplaintState, Warning
+from services.assessment.domain.unit_alerts import Timed, TimedCollective
 from services.assessment.service_layer.facts import FactBatch
 from shared.catalogue import FindingCode
 
 StaffPeriod = tuple[str, str]  # (staff_id, "YYYY-MM")
 UnitYear = tuple[str, int]
+UnitYearInputs = tuple[list[Timed], list[TimedCollective]]
 
 
 class ProjectionStore(Protocol):
@@ -52,7 +54,8 @@ class ProjectionStore(Protocol):
 
     async def unit_year_inputs(
         self, unit_years: Collection[UnitYear]
-    ) -> tuple[list[Warning], list[Alert]]:
-        """Individual warnings issued in these unit-years, and their obstruction and
-        unit_wide_violation alerts (the collective warnings other rules raised)."""
+    ) -> dict[UnitYear, UnitYearInputs]:
+        """Per unit-year: its individual warnings and its obstruction and
+        unit_wide_violation alerts (the collective warnings other rules raised), as
+        much of them as the timeline reads."""
         ...

@@ -14,7 +14,7 @@ from services.assessment.domain.policy import Policy
 from services.assessment.domain.results import Alert, ComplaintState, Warning
 from services.assessment.service_layer.facts import CommendationFact, FactBatch, InspectionFact
 from services.assessment.service_layer.records import Poison
-from services.assessment.service_layer.store import StaffPeriod, UnitYear
+from services.assessment.service_layer.store import StaffPeriod, UnitYear, UnitYearInputs
 from shared.catalogue import AlertRule, FindingCode
 
 COLLECTIVE_RULES = {AlertRule.OBSTRUCTION, AlertRule.UNIT_WIDE_VIOLATION}
@@ -98,15 +98,15 @@ class InMemoryStore:
 
     async def unit_year_inputs(
         self, unit_years: Collection[UnitYear]
-    ) -> tuple[list[Warning], list[Alert]]:
-        wanted = set(unit_years)
-        warnings = [w for w in self.warnings.values() if (w.unit_id, int(w.period[:4])) in wanted]
-        alerts = [
-            a
-            for a in self.alerts.values()
-            if a.rule in COLLECTIVE_RULES and (a.unit_id, a.year) in wanted
-        ]
-        return warnings, alerts
+    ) -> dict[UnitYear, UnitYearInputs]:
+        grouped: dict[UnitYear, UnitYearInputs] = {key: ([], []) for key in unit_years}
+        for w in self.warnings.values():
+            if (w.unit_id, int(w.period[:4])) in grouped:
+                grouped[(w.unit_id, int(w.period[:4]))][0].append(w)
+        for a in self.alerts.values():
+            if a.rule in COLLECTIVE_RULES and (a.unit_id, a.year) in grouped:
+                grouped[(a.unit_id, a.year)][1].append(a)
+        return grouped
 
     async def positions(self, topic: str) -> dict[int, int]:
         return dict(self.positions_by_topic.get(topic, {}))
