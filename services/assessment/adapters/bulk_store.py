@@ -34,7 +34,7 @@ WARNING_COLUMNS = [
 ]  # fmt: skip
 ALERT_COLUMNS = [
     "id", "scope", "unit_id", "rule", "level", "year", "month", "issued_at", "revoked_at",
-    "evidence", "status", "policy_version",
+    "evidence", "status", "policy_version", "digest",
 ]  # fmt: skip
 COMPLAINT_COLUMNS = [
     "complaint_id", "unit_id", "staff_id", "filing_event_id", "filed_at", "filed_month",

@@ -7,6 +7,7 @@ are built once per schema. The caller owns the transaction.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -44,7 +45,7 @@ _WARNING_COLUMNS = (
 )
 _ALERT_COLUMNS = (
     "id, scope, unit_id, rule, level, year, month, issued_at, revoked_at, evidence, "
-    "status, policy_version"
+    "status, policy_version, digest"
 )
 _COMPLAINT_COLUMNS = (
     "complaint_id, unit_id, staff_id, filing_event_id, filed_at, filed_month, channel, "
@@ -135,12 +136,14 @@ class Sql:
         self.insert_alerts = f"""
             INSERT INTO {s}.alerts ({_ALERT_COLUMNS})
             SELECT id, scope, unit_id, rule, level, year, month, issued_at, revoked_at,
-                   string_to_array(evidence, chr(31)), status, policy_version
+                   string_to_array(evidence, chr(31)), status, policy_version, digest
             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[],
                         $7::text[], $8::timestamptz[], $9::timestamptz[], $10::text[],
-                        $11::text[], $12::text[])
+                        $11::text[], $12::text[], $13::bytea[])
                  AS r (id, scope, unit_id, rule, level, year, month, issued_at, revoked_at,
-                       evidence, status, policy_version)"""
+                       evidence, status, policy_version, digest)"""
+        self.alert_digests = f"SELECT id, digest FROM {s}.alerts WHERE scope = ANY($1::text[])"
+        self.delete_alerts_by_id = f"DELETE FROM {s}.alerts WHERE id = ANY($1::text[])"
         # Only what the timeline reads (no evidence): unit-years are recomputed often.
         self.unit_year_inputs = f"""
             SELECT 'w' AS kind, id, unit_id, year, issued_at, revoked_at, status, NULL AS rule
@@ -346,10 +349,26 @@ class PgProjectionStore:
         rows = await self._conn.fetch(self._sql.delete_alerts, list(scopes))
         replaced = [alert_from_row(r) for r in rows]
         if alerts:
-            columns = _columns([alert_row(a, self._tz) for a in alerts], 12)
+            await self._insert_alerts([alert_row(a, self._tz) for a in alerts])
+        return replaced
+
+    async def sync_alerts(self, scopes: Collection[str], alerts: Sequence[Alert]) -> None:
+        stored = {
+            r["id"]: r["digest"]
+            for r in await self._conn.fetch(self._sql.alert_digests, list(scopes))
+        }
+        rows = [alert_row(a, self._tz) for a in alerts]
+        unchanged = {row[0] for row in rows if stored.get(row[0]) == row[-1]}
+        stale = [alert_id for alert_id in stored if alert_id not in unchanged]
+        if stale:
+            await self._conn.execute(self._sql.delete_alerts_by_id, stale)
+        await self._insert_alerts([row for row in rows if row[0] not in unchanged])
+
+    async def _insert_alerts(self, rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            columns = _columns(rows, 13)
             columns[EVIDENCE] = [SEP.join(ids) for ids in columns[EVIDENCE]]
             await self._conn.execute(self._sql.insert_alerts, *columns)
-        return replaced
 
     async def unit_year_inputs(
         self, unit_years: Collection[UnitYear]
@@ -428,7 +447,8 @@ def warning_row(w: Warning) -> tuple[Any, ...]:
 
 
 def alert_row(a: Alert, tz: ZoneInfo) -> tuple[Any, ...]:
-    return (
+    """The stored row; its last column is a digest of the others."""
+    row = (
         a.id,
         a.scope,
         a.unit_id,
@@ -442,6 +462,9 @@ def alert_row(a: Alert, tz: ZoneInfo) -> tuple[Any, ...]:
         a.status.value,
         a.policy_version,
     )
+    # Instants as timestamps: the same alert digests alike whatever its times' zone.
+    canonical = tuple(v.timestamp() if isinstance(v, datetime) else v for v in row)
+    return (*row, hashlib.blake2b(repr(canonical).encode(), digest_size=16).digest())
 
 
 @dataclass(frozen=True, slots=True)

@@ -143,7 +143,7 @@ async def _refresh_unit_years(
             unit_id, year, *inputs.get((unit_id, year), ([], [])), policy
         )
     ]
-    await store.replace_alerts([unit_year_scope(unit, year) for unit, year in unit_years], alerts)
+    await store.sync_alerts([unit_year_scope(unit, year) for unit, year in unit_years], alerts)
 
 
 def _unit_year(item: Warning | Alert) -> UnitYear:

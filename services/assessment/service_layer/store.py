@@ -52,6 +52,10 @@ class ProjectionStore(Protocol):
         """Replace every alert of these scopes; return the ones replaced."""
         ...
 
+    async def sync_alerts(self, scopes: Collection[str], alerts: Sequence[Alert]) -> None:
+        """Make these scopes hold exactly `alerts`, writing only what differs."""
+        ...
+
     async def unit_year_inputs(
         self, unit_years: Collection[UnitYear]
     ) -> dict[UnitYear, UnitYearInputs]:

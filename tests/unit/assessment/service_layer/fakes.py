@@ -96,6 +96,9 @@ class InMemoryStore:
             self.alerts[alert.id] = alert
         return replaced
 
+    async def sync_alerts(self, scopes: Collection[str], alerts: Sequence[Alert]) -> None:
+        await self.replace_alerts(scopes, alerts)
+
     async def unit_year_inputs(
         self, unit_years: Collection[UnitYear]
     ) -> dict[UnitYear, UnitYearInputs]:
