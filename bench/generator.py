@@ -1,12 +1,13 @@
 """Synthetic but realistic event histories, deterministic for a seed.
 
-Shape (per 100 events, roughly): 45 inspections — mostly the attendance clock, some
-open/covert checks of taxis and offices —, 25 complaint filings, 18 verdicts (some
-re-examined and overturned, some obstructed), 12 commendations. Units have a handful
+Shape (per 100 events, roughly): 72 inspections — mostly the attendance clock, some
+open/covert checks of taxis and offices —, 12 complaint filings, 9 verdicts (some
+re-examined and overturned, some obstructed), 7 commendations. Units have a handful
 of staff; a few staff are habitually late, so attendance warnings, collective
-warnings and leadership accountability all occur. Events are plain dicts in the
-contract's wire form, so that millions can be produced quickly; tests validate a
-sample against the contract.
+warnings and leadership accountability all occur. A bigger history has more units
+(`units_for`), not more warnings per unit: a unit gets a few dozen warnings a year.
+Events are plain dicts in the contract's wire form, so that millions can be produced
+quickly; tests validate a sample against the contract.
 """
 
 from __future__ import annotations
@@ -53,11 +54,11 @@ class Generator:
     def _next(self, when: datetime) -> dict[str, Any]:
         self._count += 1
         roll = self._random.random()
-        if roll < 0.45:
+        if roll < 0.72:
             return self._inspection(when)
-        if roll < 0.70:
+        if roll < 0.84:
             return self._filing(when)
-        if roll < 0.88 and (self._open or self._resolved):
+        if roll < 0.93 and (self._open or self._resolved):
             return self._verdict(when)
         return self._commendation(when)
 
@@ -76,7 +77,7 @@ class Generator:
     def _inspection(self, when: datetime) -> dict[str, Any]:
         unit = self._random.choice(self._units)
         staff = self._staff[unit]
-        mode = self._random.choices(("system", "open", "covert"), (6, 2, 2))[0]
+        mode = self._random.choices(("system", "open", "covert"), (8, 1, 1))[0]
         findings: list[dict[str, Any]] = []
         if mode == "system":
             for person in self._random.sample(staff, 2):
@@ -84,7 +85,7 @@ class Generator:
                 if late or self._random.random() < 0.04:
                     code = self._random.choice(("late_arrival", "late_arrival", "early_leave"))
                     findings.append({"code": code, "staff_id": person})
-        elif self._random.random() < 0.6:
+        elif self._random.random() < 0.3:
             codes = ROAD_CODES if unit.endswith(("0", "1", "2")) else OFFICE_CODES
             finding: dict[str, Any] = {
                 "code": self._random.choice(codes),
@@ -130,7 +131,7 @@ class Generator:
             else self._open.pop(self._random.randrange(len(self._open)))
         )
         event = self._envelope("complaint.resolved", "case-system", when, filed["unit_id"])
-        outcome = self._random.choices(("substantiated", "unfounded", "withdrawn"), (5, 4, 1))[0]
+        outcome = self._random.choices(("substantiated", "unfounded", "withdrawn"), (4, 5, 1))[0]
         event["data"] = {
             "complaint_id": filed["data"]["complaint_id"],
             "outcome": outcome,
@@ -156,6 +157,12 @@ class Generator:
             "summary": "好人好事",
         }
         return event
+
+
+def units_for(events: int) -> int:
+    """Units for a history of this size: about 1,700 events per unit (two years of
+    clock-ins, checks and complaints of a unit of eight)."""
+    return max(60, events // 1700)
 
 
 def recorded(event: dict[str, Any], recorded_at: str = "2026-11-01T00:00:00Z") -> dict[str, Any]:

@@ -28,7 +28,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from rich.console import Console
 from rich.table import Table
 
-from bench.generator import Generator
+from bench.generator import Generator, units_for
 from bench.live_latency import measure_live_latency
 from shared import topics
 from shared.events import SCHEMA_VERSION
@@ -53,7 +53,7 @@ async def write_history(bootstrap: str, topic: str, n: int) -> float:
     headers = [(topics.HEADER_SCHEMA_VERSION, str(SCHEMA_VERSION).encode())]
     try:
         pending = []
-        for event in Generator(seed=2026).events(n):
+        for event in Generator(seed=2026, units=units_for(n)).events(n):
             value = orjson.dumps({**event, "recorded_at": "2026-11-01T00:00:00Z"})
             pending.append(
                 await producer.send(topic, value, key=event["unit_id"].encode(), headers=headers)

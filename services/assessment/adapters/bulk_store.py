@@ -17,6 +17,7 @@ from services.assessment.adapters.projection_store import (
     collective_from_row,
     complaint_row,
     event_key,
+    fact_rows,
     timed_from_row,
     warning_row,
 )
@@ -24,6 +25,7 @@ from services.assessment.adapters.schema import checked_schema
 from services.assessment.domain.facts import ComplaintFiling, ComplaintVerdict, Finding
 from services.assessment.domain.results import Alert, ComplaintState, Warning
 from services.assessment.domain.unit_alerts import Timed, TimedCollective
+from services.assessment.service_layer.facts import FactBatch
 from shared.catalogue import Category, Channel, FindingCode, Handling, Outcome
 
 PREFETCH = 10_000
@@ -42,6 +44,48 @@ COMPLAINT_COLUMNS = [
     "resolved_at", "resolved_month", "resolved_late", "outcome", "outcome_at", "outcome_month",
     "verdict_event_id", "responsible_staff_id", "obstructed",
 ]  # fmt: skip
+
+
+FACT_COLUMNS = {
+    "complaint_filings": ["source", "event_id", "occurred_at", "complaint_id", "unit_id",
+                          "staff_id", "channel", "category", "handling"],
+    "complaint_verdicts": ["source", "event_id", "occurred_at", "complaint_id", "unit_id",
+                           "staff_id", "outcome", "category", "obstructed"],
+    "inspections": ["source", "event_id", "occurred_at", "inspection_id", "unit_id", "mode",
+                    "finding_count", "month"],
+    "findings": ["source", "event_id", "occurred_at", "position", "unit_id", "staff_id", "code",
+                 "unit_wide", "month"],
+    "commendations": ["source", "event_id", "occurred_at", "commendation_id", "unit_id",
+                      "staff_id", "kind", "month"],
+}  # fmt: skip
+
+
+async def load_facts(conn: Connection, schema: str, facts: FactBatch, tz: ZoneInfo) -> None:
+    """Store the facts of events not seen before (the first copy of an event wins), by
+    COPY into session staging tables and one set-based insert per table; findings are
+    kept only for inspections stored by this very statement, as the incremental path
+    does. Nothing comes back to Python: a new version needs no answer."""
+    s = checked_schema(schema)
+    rows = fact_rows(facts, tz)
+    for table, columns in FACT_COLUMNS.items():
+        await conn.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS stage_{table} "
+            f"(LIKE {s}.{table}) ON COMMIT DELETE ROWS"
+        )
+        if rows[table]:
+            await conn.copy_records_to_table(f"stage_{table}", records=rows[table], columns=columns)
+    for table in ("complaint_filings", "complaint_verdicts", "commendations"):
+        await conn.execute(
+            f"INSERT INTO {s}.{table} SELECT * FROM stage_{table} ON CONFLICT DO NOTHING"
+        )
+    await conn.execute(
+        f"""WITH new AS (
+                INSERT INTO {s}.inspections SELECT * FROM stage_inspections
+                ON CONFLICT DO NOTHING RETURNING source, event_id)
+            INSERT INTO {s}.findings SELECT f.* FROM stage_findings f
+              JOIN new ON new.source = f.source AND new.event_id = f.event_id
+            ON CONFLICT DO NOTHING"""
+    )
 
 
 async def drop_secondary_indexes(conn: Connection, schema: str) -> list[str]:

@@ -187,55 +187,19 @@ class PgProjectionStore:
     # -- facts ---------------------------------------------------------------------
 
     async def add_facts(self, facts: FactBatch) -> FactBatch:
+        rows = fact_rows(facts, self._tz)
+        sql = self._sql
         filings = await self._insert_new(
-            self._sql.insert_filings,
-            facts.filings,
-            lambda f: (
-                *_key(f.key),
-                f.complaint_id,
-                f.unit_id,
-                f.staff_id,
-                f.channel.value,
-                f.category.value,
-                f.handling.value,
-            ),
+            sql.insert_filings, facts.filings, rows["complaint_filings"]
         )
         verdicts = await self._insert_new(
-            self._sql.insert_verdicts,
-            facts.verdicts,
-            lambda v: (
-                *_key(v.key),
-                v.complaint_id,
-                v.unit_id,
-                v.staff_id,
-                v.outcome.value,
-                v.category.value if v.category else None,
-                v.obstructed,
-            ),
+            sql.insert_verdicts, facts.verdicts, rows["complaint_verdicts"]
         )
         inspections = await self._insert_new(
-            self._sql.insert_inspections,
-            facts.inspections,
-            lambda i: (
-                *_key(i.key),
-                i.inspection_id,
-                i.unit_id,
-                i.mode.value,
-                i.finding_count,
-                month_of(i.key.occurred_at, self._tz),
-            ),
+            sql.insert_inspections, facts.inspections, rows["inspections"]
         )
         commendations = await self._insert_new(
-            self._sql.insert_commendations,
-            facts.commendations,
-            lambda c: (
-                *_key(c.key),
-                c.commendation_id,
-                c.unit_id,
-                c.staff_id,
-                c.kind.value,
-                month_of(c.key.occurred_at, self._tz),
-            ),
+            sql.insert_commendations, facts.commendations, rows["commendations"]
         )
         new_inspections = {i.key.identity() for i in inspections}
         findings = list(
@@ -244,26 +208,20 @@ class PgProjectionStore:
             }.values()
         )
         if findings:
-            rows = [
-                (
-                    *_key(f.key),
-                    f.position,
-                    f.unit_id,
-                    f.staff_id,
-                    f.code.value,
-                    f.unit_wide,
-                    month_of(f.key.occurred_at, self._tz),
-                )
-                for f in findings
-            ]
-            await self._conn.execute(self._sql.insert_findings, *_columns(rows, 9))
+            rows_of = {
+                f.identity(): row for f, row in zip(facts.findings, rows["findings"], strict=True)
+            }
+            new_rows = [rows_of[f.identity()] for f in findings]
+            await self._conn.execute(self._sql.insert_findings, *_columns(new_rows, 9))
         return FactBatch(filings, verdicts, inspections, findings, commendations)
 
-    async def _insert_new(self, sql: str, items: Sequence[Any], row: Any) -> list[Any]:
-        """Insert; return the items whose (source, event_id) was new, once each."""
+    async def _insert_new(
+        self, sql: str, items: Sequence[Any], rows: list[tuple[Any, ...]]
+    ) -> list[Any]:
+        """Insert `rows` (one per item); return the items whose (source, event_id) was
+        new, once each."""
         if not items:
             return []
-        rows = [row(item) for item in items]
         inserted = await self._conn.fetch(sql, *_columns(rows, len(rows[0])))
         fresh = {(record["source"], record["event_id"]) for record in inserted}
         chosen: list[Any] = []
@@ -397,6 +355,37 @@ class PgProjectionStore:
 
 def _key(key: EventKey) -> tuple[Any, ...]:
     return (key.source, key.event_id, key.occurred_at)
+
+
+def fact_rows(facts: FactBatch, tz: ZoneInfo) -> dict[str, list[tuple[Any, ...]]]:
+    """The rows of each fact table, in the column order of their insert statements."""
+    return {
+        "complaint_filings": [
+            (*_key(f.key), f.complaint_id, f.unit_id, f.staff_id, f.channel.value,
+             f.category.value, f.handling.value)
+            for f in facts.filings
+        ],
+        "complaint_verdicts": [
+            (*_key(v.key), v.complaint_id, v.unit_id, v.staff_id, v.outcome.value,
+             v.category.value if v.category else None, v.obstructed)
+            for v in facts.verdicts
+        ],
+        "inspections": [
+            (*_key(i.key), i.inspection_id, i.unit_id, i.mode.value, i.finding_count,
+             month_of(i.key.occurred_at, tz))
+            for i in facts.inspections
+        ],
+        "findings": [
+            (*_key(f.key), f.position, f.unit_id, f.staff_id, f.code.value, f.unit_wide,
+             month_of(f.key.occurred_at, tz))
+            for f in facts.findings
+        ],
+        "commendations": [
+            (*_key(c.key), c.commendation_id, c.unit_id, c.staff_id, c.kind.value,
+             month_of(c.key.occurred_at, tz))
+            for c in facts.commendations
+        ],
+    }  # fmt: skip
 
 
 def event_key(row: asyncpg.Record) -> EventKey:

@@ -58,7 +58,9 @@ async def load_history(
     try:
         while (loaded := await queue.get()) is not None:
             async with writer.version(version) as tx:
-                await tx.store.add_facts(loaded.facts)
+                await bulk_store.load_facts(
+                    tx.conn, version.schema_name, loaded.facts, tx.policy.tz
+                )
                 for topic, highest in highest_offsets(loaded.records).items():
                     await tx.save_positions(topic, highest)
                     positions.update(highest)
