@@ -16,17 +16,17 @@ from services.assessment.adapters.projection_store import (
     alert_row,
     collective_from_row,
     complaint_row,
-    event_key,
-    fact_rows,
+    filing_from_row,
+    finding_from_row,
     timed_from_row,
+    verdict_from_row,
     warning_row,
 )
 from services.assessment.adapters.schema import checked_schema
 from services.assessment.domain.facts import ComplaintFiling, ComplaintVerdict, Finding
 from services.assessment.domain.results import Alert, ComplaintState, Warning
 from services.assessment.domain.unit_alerts import Timed, TimedCollective
-from services.assessment.service_layer.facts import FactBatch
-from shared.catalogue import Category, Channel, FindingCode, Handling, Outcome
+from shared.catalogue import FindingCode
 
 PREFETCH = 10_000
 
@@ -60,13 +60,13 @@ FACT_COLUMNS = {
 }  # fmt: skip
 
 
-async def load_facts(conn: Connection, schema: str, facts: FactBatch, tz: ZoneInfo) -> None:
-    """Store the facts of events not seen before (the first copy of an event wins), by
-    COPY into session staging tables and one set-based insert per table; findings are
-    kept only for inspections stored by this very statement, as the incremental path
-    does. Nothing comes back to Python: a new version needs no answer."""
+async def load_rows(conn: Connection, schema: str, rows: dict[str, list[tuple[Any, ...]]]) -> None:
+    """Store the facts (as `fact_rows` shapes them) of events not seen before — the
+    first copy of an event wins — by COPY into session staging tables and one
+    set-based insert per table; findings are kept only for inspections stored by this
+    very statement, as the incremental path does. Nothing comes back to Python: a new
+    version needs no answer."""
     s = checked_schema(schema)
-    rows = fact_rows(facts, tz)
     for table, columns in FACT_COLUMNS.items():
         await conn.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS stage_{table} "
@@ -115,11 +115,11 @@ async def complaint_groups(
     s = checked_schema(schema)
     query = f"""
         SELECT 'f' AS kind, source, event_id, occurred_at, complaint_id, unit_id, staff_id,
-               channel AS a, category AS b, handling AS c, NULL::bool AS obstructed
+               channel, category, handling, NULL AS outcome, NULL::bool AS obstructed
           FROM {s}.complaint_filings
         UNION ALL
         SELECT 'v', source, event_id, occurred_at, complaint_id, unit_id, staff_id,
-               outcome, category, NULL, obstructed
+               NULL, category, NULL, outcome, obstructed
           FROM {s}.complaint_verdicts
         ORDER BY complaint_id"""
     current: str | None = None
@@ -131,29 +131,9 @@ async def complaint_groups(
                 yield current, filings, verdicts
             current, filings, verdicts = r["complaint_id"], [], []
         if r["kind"] == "f":
-            filings.append(
-                ComplaintFiling(
-                    key=event_key(r),
-                    complaint_id=r["complaint_id"],
-                    unit_id=r["unit_id"],
-                    staff_id=r["staff_id"],
-                    channel=Channel(r["a"]),
-                    category=Category(r["b"]),
-                    handling=Handling(r["c"]),
-                )
-            )
+            filings.append(filing_from_row(r))
         else:
-            verdicts.append(
-                ComplaintVerdict(
-                    key=event_key(r),
-                    complaint_id=r["complaint_id"],
-                    unit_id=r["unit_id"],
-                    staff_id=r["staff_id"],
-                    outcome=Outcome(r["a"]),
-                    category=Category(r["b"]) if r["b"] else None,
-                    obstructed=r["obstructed"],
-                )
-            )
+            verdicts.append(verdict_from_row(r))
     if current is not None:
         yield current, filings, verdicts
 
@@ -178,7 +158,7 @@ async def staff_month_groups(
             if current is not None:
                 yield current[0], current[1], group
             current, group = key, []
-        group.append(_finding(r))
+        group.append(finding_from_row(r))
     if current is not None:
         yield current[0], current[1], group
 
@@ -195,7 +175,7 @@ async def single_findings(
           JOIN {s}.inspections i ON i.source = f.source AND i.event_id = f.event_id
          WHERE f.unit_wide OR (f.staff_id IS NOT NULL AND f.code = ANY($1::text[]))"""
     async for r in conn.cursor(query, [code.value for code in codes], prefetch=PREFETCH):
-        yield _finding(r)
+        yield finding_from_row(r)
 
 
 async def unit_year_groups(
@@ -226,18 +206,6 @@ async def unit_year_groups(
             collectives.append(collective_from_row(r))
     if current is not None:
         yield current[0], current[1], warnings, collectives
-
-
-def _finding(r: Any) -> Finding:
-    return Finding(
-        key=event_key(r),
-        position=r["position"],
-        inspection_id=r["inspection_id"],
-        unit_id=r["unit_id"],
-        staff_id=r["staff_id"],
-        code=FindingCode(r["code"]),
-        unit_wide=r["unit_wide"],
-    )
 
 
 class CopyWriter:

@@ -236,30 +236,8 @@ class PgProjectionStore:
         self, complaint_ids: Collection[str]
     ) -> tuple[list[ComplaintFiling], list[ComplaintVerdict]]:
         ids = list(complaint_ids)
-        filings = [
-            ComplaintFiling(
-                key=event_key(r),
-                complaint_id=r["complaint_id"],
-                unit_id=r["unit_id"],
-                staff_id=r["staff_id"],
-                channel=Channel(r["channel"]),
-                category=Category(r["category"]),
-                handling=Handling(r["handling"]),
-            )
-            for r in await self._conn.fetch(self._sql.filings_of, ids)
-        ]
-        verdicts = [
-            ComplaintVerdict(
-                key=event_key(r),
-                complaint_id=r["complaint_id"],
-                unit_id=r["unit_id"],
-                staff_id=r["staff_id"],
-                outcome=Outcome(r["outcome"]),
-                category=Category(r["category"]) if r["category"] else None,
-                obstructed=r["obstructed"],
-            )
-            for r in await self._conn.fetch(self._sql.verdicts_of, ids)
-        ]
+        filings = [filing_from_row(r) for r in await self._conn.fetch(self._sql.filings_of, ids)]
+        verdicts = [verdict_from_row(r) for r in await self._conn.fetch(self._sql.verdicts_of, ids)]
         return filings, verdicts
 
     async def attendance_findings(
@@ -268,15 +246,7 @@ class PgProjectionStore:
         staff, months = _columns(list(staff_periods), 2)
         code_values = [code.value for code in codes]
         return [
-            Finding(
-                key=event_key(r),
-                position=r["position"],
-                inspection_id=r["inspection_id"],
-                unit_id=r["unit_id"],
-                staff_id=r["staff_id"],
-                code=FindingCode(r["code"]),
-                unit_wide=r["unit_wide"],
-            )
+            finding_from_row(r)
             for r in await self._conn.fetch(
                 self._sql.attendance_findings, staff, months, code_values
             )
@@ -386,6 +356,42 @@ def fact_rows(facts: FactBatch, tz: ZoneInfo) -> dict[str, list[tuple[Any, ...]]
             for c in facts.commendations
         ],
     }  # fmt: skip
+
+
+def filing_from_row(r: Any) -> ComplaintFiling:
+    return ComplaintFiling(
+        key=event_key(r),
+        complaint_id=r["complaint_id"],
+        unit_id=r["unit_id"],
+        staff_id=r["staff_id"],
+        channel=Channel(r["channel"]),
+        category=Category(r["category"]),
+        handling=Handling(r["handling"]),
+    )
+
+
+def verdict_from_row(r: Any) -> ComplaintVerdict:
+    return ComplaintVerdict(
+        key=event_key(r),
+        complaint_id=r["complaint_id"],
+        unit_id=r["unit_id"],
+        staff_id=r["staff_id"],
+        outcome=Outcome(r["outcome"]),
+        category=Category(r["category"]) if r["category"] else None,
+        obstructed=r["obstructed"],
+    )
+
+
+def finding_from_row(r: Any) -> Finding:
+    return Finding(
+        key=event_key(r),
+        position=r["position"],
+        inspection_id=r["inspection_id"],
+        unit_id=r["unit_id"],
+        staff_id=r["staff_id"],
+        code=FindingCode(r["code"]),
+        unit_wide=r["unit_wide"],
+    )
 
 
 def event_key(row: asyncpg.Record) -> EventKey:

@@ -11,12 +11,17 @@ result equals the incremental fold (tests compare the two), and memory stays bou
 from __future__ import annotations
 
 import asyncio
+import os
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing import get_context
 
 import asyncpg
 
 from services.assessment.adapters import bulk_store
+from services.assessment.adapters.bulk_decode import DecodedChunk, Rows, decode_chunk, start_worker
 from services.assessment.adapters.kafka_log import HistoryReader
 from services.assessment.adapters.versions import Version
 from services.assessment.adapters.writer import ProjectionWriter
@@ -28,17 +33,18 @@ from services.assessment.domain.inspections import (
 )
 from services.assessment.domain.policy import Policy
 from services.assessment.domain.unit_alerts import evaluate_unit_year
-from services.assessment.service_layer.facts import FactBatch, facts_from_events
 from services.assessment.service_layer.folding import highest_offsets
-from services.assessment.service_layer.records import Record, decode
+from services.assessment.service_layer.records import Record
 
-DECODE_SLICE = 2_000  # records decoded between two yields to the event loop
+# Decoding is the rebuild's heaviest CPU work: one worker per core but the one this
+# process and the database share.
+DECODE_WORKERS = max(1, (os.cpu_count() or 2) - 1)
 
 
 @dataclass(frozen=True, slots=True)
 class _Loaded:
     records: list[Record]
-    facts: FactBatch
+    rows: Rows
     poison: int
 
 
@@ -48,49 +54,61 @@ async def load_history(
     version: Version,
     reader: HistoryReader,
     until: dict[int, int],
+    time_zone: str,
     on_batch: Callable[[int], None],
+    workers: int = DECODE_WORKERS,
 ) -> tuple[dict[int, int], int]:
-    """Phase 1: every fact up to `until`; returns (positions, poison count)."""
-    queue: asyncio.Queue[_Loaded | None] = asyncio.Queue(maxsize=2)
-    producer = asyncio.create_task(_decode_into(queue, reader, until))
-    positions: dict[int, int] = {}
-    poison = 0
-    try:
-        while (loaded := await queue.get()) is not None:
-            async with writer.version(version) as tx:
-                await bulk_store.load_facts(
-                    tx.conn, version.schema_name, loaded.facts, tx.policy.tz
-                )
-                for topic, highest in highest_offsets(loaded.records).items():
-                    await tx.save_positions(topic, highest)
-                    positions.update(highest)
-            poison += loaded.poison
-            on_batch(len(loaded.records))
-        await producer
-    finally:
-        producer.cancel()
+    """Phase 1: every fact up to `until`; returns (positions, poison count).
+
+    Worker processes validate and shape the records while this process reads Kafka and
+    COPYs the previous batch: the three overlap."""
+    queue: asyncio.Queue[_Loaded | None] = asyncio.Queue(maxsize=workers + 1)
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=get_context("spawn"), initializer=start_worker
+    ) as pool:
+        producer = asyncio.create_task(
+            _decode_into(queue, reader, until, pool, workers=workers, time_zone=time_zone)
+        )
+        positions: dict[int, int] = {}
+        poison = 0
+        try:
+            while (loaded := await queue.get()) is not None:
+                async with writer.version(version) as tx:
+                    await bulk_store.load_rows(tx.conn, version.schema_name, loaded.rows)
+                    for topic, highest in highest_offsets(loaded.records).items():
+                        await tx.save_positions(topic, highest)
+                        positions.update(highest)
+                poison += loaded.poison
+                on_batch(len(loaded.records))
+            await producer
+        finally:
+            producer.cancel()
     return positions, poison
 
 
 async def _decode_into(
-    queue: asyncio.Queue[_Loaded | None], reader: HistoryReader, until: dict[int, int]
+    queue: asyncio.Queue[_Loaded | None],
+    reader: HistoryReader,
+    until: dict[int, int],
+    pool: ProcessPoolExecutor,
+    *,
+    workers: int,
+    time_zone: str,
 ) -> None:
-    """Reads and decodes ahead of the inserts, yielding between slices so that the
-    CPU work here overlaps with the database's work on the previous batch."""
+    """Reads ahead and hands each batch to a worker; results are queued in log order."""
+    loop = asyncio.get_running_loop()
+    pending: deque[tuple[list[Record], asyncio.Future[DecodedChunk]]] = deque()
     async for batch in reader.read(after={}, until=until):
-        facts = FactBatch()
-        poison = 0
-        for start in range(0, len(batch), DECODE_SLICE):
-            decoded = decode(batch[start : start + DECODE_SLICE])
-            poison += len(decoded.poison)
-            part = facts_from_events(decoded.events)
-            facts.filings += part.filings
-            facts.verdicts += part.verdicts
-            facts.inspections += part.inspections
-            facts.findings += part.findings
-            facts.commendations += part.commendations
-            await asyncio.sleep(0)
-        await queue.put(_Loaded(batch, facts, poison))
+        future = loop.run_in_executor(pool, decode_chunk, batch, time_zone)
+        pending.append((batch, future))
+        while len(pending) > workers or (pending and pending[0][1].done()):
+            records, done = pending.popleft()
+            chunk = await done
+            await queue.put(_Loaded(records, chunk.rows, chunk.poison))
+    while pending:
+        records, done = pending.popleft()
+        chunk = await done
+        await queue.put(_Loaded(records, chunk.rows, chunk.poison))
     await queue.put(None)
 
 

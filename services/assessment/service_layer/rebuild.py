@@ -146,7 +146,12 @@ async def _build_and_switch(
     until = await reader.end_offsets()
     plan.extend({}, until)
     positions, poison = await load_history(
-        writer=writer, version=version, reader=reader, until=until, on_batch=plan.advance
+        writer=writer,
+        version=version,
+        reader=reader,
+        until=until,
+        time_zone=policy.time_zone,
+        on_batch=plan.advance,
     )
     deadletters.count += poison
     clock.lap("load")

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 
 from services.assessment.adapters import stats_views, versions, views
-from services.assessment.adapters.read_model import ReadModel
+from services.assessment.adapters.read_model import ReadModel, Snapshot
 from services.assessment.domain.calendar import month_of, year_of
 from services.assessment.entrypoints.http import params
 from services.assessment.entrypoints.http.schemas import (
@@ -99,67 +99,58 @@ async def unit_stats(
     return unit_figures(unit_id, first, last, counts)
 
 
-@router.get("/warnings", response_model=WarningPage)
-async def list_warnings(
-    d: Deps,
-    unit_id: str | None = None,
-    staff_id: str | None = None,
-    rule: WarningRule | None = None,
-    status: StatusParam = "all",
-    first: FromParam = None,
-    last: ToParam = None,
-    limit: LimitParam = 100,
-    cursor: str | None = None,
+@dataclass(frozen=True, slots=True)
+class ListQuery:
+    """The filters and paging both lists share (`rule` differs: it is per list)."""
+
+    unit_id: str | None = None
+    staff_id: str | None = None
+    status: StatusParam = "all"
+    first: FromParam = None
+    last: ToParam = None
+    limit: LimitParam = 100
+    cursor: str | None = None
+
+    def to_filter(self, tz: Any, rule: WarningRule | AlertRule | None) -> views.ListFilter:
+        since = params.bound("from", self.first, tz, upper=False)
+        until = params.bound("to", self.last, tz, upper=True)
+        if since and until and since >= until:
+            raise params.invalid("from", "from must be before to")
+        return views.ListFilter(
+            unit_id=self.unit_id,
+            staff_id=self.staff_id,
+            rule=rule.value if rule else None,
+            status=_status(self.status),
+            since=since,
+            until=until,
+            after=params.decode_cursor(self.cursor),
+            limit=self.limit,
+        )
+
+
+ListParams = Annotated[ListQuery, Depends()]
+ListView = Callable[[Snapshot, views.ListFilter], Awaitable[list[dict[str, Any]]]]
+
+
+async def _page(
+    d: QueryDeps, query: ListQuery, rule: WarningRule | AlertRule | None, view: ListView
 ) -> dict[str, Any]:
     async with d.read_model.snapshot() as snap:
-        flt = _filter(snap.policy.tz, unit_id, staff_id, rule, status, first, last, limit, cursor)
-        items = await views.list_warnings(snap, flt)
-    return {"items": items, "next_cursor": _next_cursor(items, limit)}
+        items = await view(snap, query.to_filter(snap.policy.tz, rule))
+    return {"items": items, "next_cursor": _next_cursor(items, query.limit)}
+
+
+@router.get("/warnings", response_model=WarningPage)
+async def list_warnings(
+    d: Deps, query: ListParams, rule: WarningRule | None = None
+) -> dict[str, Any]:
+    return await _page(d, query, rule, views.list_warnings)
 
 
 @router.get("/alerts", response_model=AlertPage)
-async def list_alerts(
-    d: Deps,
-    unit_id: str | None = None,
-    staff_id: str | None = None,
-    rule: AlertRule | None = None,
-    status: StatusParam = "all",
-    first: FromParam = None,
-    last: ToParam = None,
-    limit: LimitParam = 100,
-    cursor: str | None = None,
-) -> dict[str, Any]:
-    async with d.read_model.snapshot() as snap:
-        flt = _filter(snap.policy.tz, unit_id, staff_id, rule, status, first, last, limit, cursor)
-        items = await views.list_alerts(snap, flt)
-    return {"items": items, "next_cursor": _next_cursor(items, limit)}
-
-
-def _filter(
-    tz: Any,
-    unit_id: str | None,
-    staff_id: str | None,
-    rule: WarningRule | AlertRule | None,
-    status: str,
-    first: str | None,
-    last: str | None,
-    limit: int,
-    cursor: str | None,
-) -> views.ListFilter:
-    since = params.bound("from", first, tz, upper=False)
-    until = params.bound("to", last, tz, upper=True)
-    if since and until and since >= until:
-        raise params.invalid("from", "from must be before to")
-    return views.ListFilter(
-        unit_id=unit_id,
-        staff_id=staff_id,
-        rule=rule.value if rule else None,
-        status=_status(status),
-        since=since,
-        until=until,
-        after=params.decode_cursor(cursor),
-        limit=limit,
-    )
+async def list_alerts(d: Deps, query: ListParams, rule: AlertRule | None = None) -> dict[str, Any]:
+    """Alerts are unit-level; `staff_id` selects those built on that person's warnings."""
+    return await _page(d, query, rule, views.list_alerts)
 
 
 def _next_cursor(items: list[dict[str, Any]], limit: int) -> str | None:
