@@ -73,9 +73,10 @@ async def prepare_database(conn: Connection, policy: Policy) -> versions.Version
 
 
 async def open_database(settings: ProjectionSettings) -> asyncpg.Pool:
+    policy = configured_policy(settings)  # a bad policy file stops us before connecting
     pool = await create_pool(settings.database_url, size=settings.assessment_pool_size)
     async with pool.acquire() as conn:
-        await prepare_database(conn, configured_policy(settings))
+        await prepare_database(conn, policy)
     return pool
 
 
@@ -94,6 +95,7 @@ class Runtime:
 
 
 async def build_runtime(settings: AssessmentSettings) -> Runtime:
+    configured_policy(settings)  # fail fast on a bad policy file, before any connection
     topics = settings.topics
     await ensure_topics(
         bootstrap=settings.kafka_bootstrap,
