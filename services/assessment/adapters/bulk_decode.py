@@ -1,29 +1,32 @@
 """Decoding for the full rebuild, in worker processes.
 
-The rebuild's load phase is CPU-bound in Python (contract validation, then facts,
-then table rows) while the database waits; a worker process per spare core does that
-work on raw record values and hands back ready rows. Module-level functions only: they
-are pickled by reference into the workers.
+The rebuild's load phase is CPU-bound in Python (contract validation, facts, table
+rows) while the database waits. A worker process per spare core takes the raw record
+values and returns each table's rows as a CSV COPY payload: bytes cross the process
+boundary cheaply both ways (pickling records and row tuples cost as much as the work).
+Module-level functions only: they are pickled by reference into the workers.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.assessment.adapters.projection_store import fact_rows
 from services.assessment.service_layer.facts import facts_from_events
-from services.assessment.service_layer.records import Record, decode
+from services.assessment.service_layer.records import decode_value
+from shared.events import Event
 from shared.runtime import tune_garbage_collector
-
-Rows = dict[str, list[tuple[Any, ...]]]
 
 
 @dataclass(frozen=True, slots=True)
 class DecodedChunk:
-    rows: Rows
+    payloads: dict[str, bytes]  # table -> CSV rows in fact_rows() column order
     poison: int
 
 
@@ -31,7 +34,35 @@ def start_worker() -> None:
     tune_garbage_collector()
 
 
-def decode_chunk(records: Sequence[Record], time_zone: str) -> DecodedChunk:
-    decoded = decode(records)
-    rows = fact_rows(facts_from_events(decoded.events), ZoneInfo(time_zone))
-    return DecodedChunk(rows=rows, poison=len(decoded.poison))
+def decode_chunk(
+    values: Sequence[bytes | None], schema_versions: Sequence[str | None], time_zone: str
+) -> DecodedChunk:
+    events: list[Event] = []
+    poison = 0
+    for value, version in zip(values, schema_versions, strict=True):
+        outcome = decode_value(value, version)
+        if isinstance(outcome, tuple):
+            poison += 1
+        else:
+            events.append(outcome)
+    rows = fact_rows(facts_from_events(events), ZoneInfo(time_zone))
+    return DecodedChunk({table: _csv(table_rows) for table, table_rows in rows.items()}, poison)
+
+
+def _csv(rows: list[tuple[Any, ...]]) -> bytes:
+    """COPY ... (FORMAT csv): an unquoted empty field is NULL (no stored text is empty:
+    the contract requires at least one character)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerows(tuple(_field(v) for v in row) for row in rows)
+    return out.getvalue().encode()
+
+
+def _field(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    return value

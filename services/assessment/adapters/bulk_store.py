@@ -7,6 +7,7 @@ cursors (bounded memory); results are written with binary COPY.
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator, Collection, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -60,20 +61,25 @@ FACT_COLUMNS = {
 }  # fmt: skip
 
 
-async def load_rows(conn: Connection, schema: str, rows: dict[str, list[tuple[Any, ...]]]) -> None:
-    """Store the facts (as `fact_rows` shapes them) of events not seen before — the
-    first copy of an event wins — by COPY into session staging tables and one
-    set-based insert per table; findings are kept only for inspections stored by this
-    very statement, as the incremental path does. Nothing comes back to Python: a new
-    version needs no answer."""
+async def load_csv(conn: Connection, schema: str, payloads: dict[str, bytes]) -> None:
+    """Store the facts (CSV in `fact_rows` column order, per table) of events not seen
+    before — the first copy of an event wins — by COPY into session staging tables and
+    one set-based insert per table; findings are kept only for inspections stored by
+    this very statement, as the incremental path does. Nothing comes back to Python:
+    a new version needs no answer."""
     s = checked_schema(schema)
     for table, columns in FACT_COLUMNS.items():
         await conn.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS stage_{table} "
             f"(LIKE {s}.{table}) ON COMMIT DELETE ROWS"
         )
-        if rows[table]:
-            await conn.copy_records_to_table(f"stage_{table}", records=rows[table], columns=columns)
+        if payloads.get(table):
+            await conn.copy_to_table(
+                f"stage_{table}",
+                source=io.BytesIO(payloads[table]),
+                columns=columns,
+                format="csv",
+            )
     for table in ("complaint_filings", "complaint_verdicts", "commendations"):
         await conn.execute(
             f"INSERT INTO {s}.{table} SELECT * FROM stage_{table} ON CONFLICT DO NOTHING"

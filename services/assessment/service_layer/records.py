@@ -75,15 +75,23 @@ def decode(records: Iterable[Record]) -> Decoded:
 
 
 def decode_one(record: Record) -> Event | Poison:
-    version = record.header(topics.HEADER_SCHEMA_VERSION)
-    if version is not None and version != str(SCHEMA_VERSION):
-        return Poison(record, "unsupported_version", _json({"schema-version": version}))
-    if not record.value:
-        return Poison(record, "empty", _json({"value": None}))
+    outcome = decode_value(record.value, record.header(topics.HEADER_SCHEMA_VERSION))
+    if isinstance(outcome, tuple):
+        reason, errors = outcome
+        return Poison(record, reason, errors)
+    return outcome
+
+
+def decode_value(value: bytes | None, schema_version: str | None) -> Event | tuple[str, str]:
+    """The event, or (reason, errors as JSON) when the record cannot be used."""
+    if schema_version is not None and schema_version != str(SCHEMA_VERSION):
+        return "unsupported_version", _json({"schema-version": schema_version})
+    if not value:
+        return "empty", _json({"value": None})
     try:
-        return parse_recorded(record.value)
+        return parse_recorded(value)
     except ValidationError as error:
-        return Poison(record, _reason(error), _json(_details(error)))
+        return _reason(error), _json(_details(error))
 
 
 def _reason(error: ValidationError) -> str:
