@@ -41,7 +41,6 @@ import httpx
 import orjson
 import psutil
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient
 from rich.console import Console
 from rich.table import Table
 
@@ -49,7 +48,7 @@ from services.intake.adapters.kafka_publisher import producer_options
 from services.intake.domain.examples import EXAMPLES
 from services.intake.domain.records import OutboundRecord, event_record
 from shared.events import Event, parse_inbound
-from shared.kafka_topics import ensure_topics, platform_topics
+from shared.kafka_topics import delete_topics, ensure_topics, platform_topics
 from shared.topics import TopicNames
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -306,17 +305,6 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-async def delete_topics(bootstrap: str, prefix: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        names = [t for t in await admin.list_topics() if t.startswith(prefix)]
-        if names:
-            await admin.delete_topics(names)
-    finally:
-        await admin.close()
-
-
 async def run(args: argparse.Namespace) -> Results:
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP", "localhost:9092")
     run_id = uuid.uuid4().hex[:8]
@@ -351,7 +339,7 @@ async def run(args: argparse.Namespace) -> Results:
     finally:
         client.close()
         await stop_server(process)
-        await delete_topics(bootstrap, prefix)
+        await delete_topics(bootstrap=bootstrap, prefix=prefix)
     return Results(
         ceiling_eps=statistics.median(eps for eps, _ in ceilings),
         batch_eps=statistics.median(eps for eps, _ in batches),

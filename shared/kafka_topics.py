@@ -83,14 +83,17 @@ async def topic_partitions(*, bootstrap: str, topic: str) -> list[int]:
     )
 
 
-async def delete_topics(*, bootstrap: str, names: list[str]) -> None:
-    """Delete these topics if they exist (tests clean up their prefixed topics)."""
+async def delete_topics(*, bootstrap: str, prefix: str) -> list[str]:
+    """Delete every topic whose name starts with `prefix` (tests and benchmarks clean
+    up their prefixed topics); returns the names deleted."""
+    if not prefix:
+        raise ValueError("refusing to delete topics without a prefix")
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
     await admin.start()
     try:
-        existing = set(await admin.list_topics())
-        doomed = [name for name in names if name in existing]
+        doomed = [name for name in await admin.list_topics() if name.startswith(prefix)]
         if doomed:
             await admin.delete_topics(doomed)
+        return doomed
     finally:
         await admin.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +84,7 @@ def assessment_env(  # registered in tests/conftest.py
     yield setup
     for process in setup.processes:
         process.stop()
-    asyncio.run(delete_topics(bootstrap=kafka_bootstrap, names=list(astuple(setup.topics))))
+    asyncio.run(delete_topics(bootstrap=kafka_bootstrap, prefix=prefix))
 
 
 def oracle(events: list[dict[str, Any]]) -> History:

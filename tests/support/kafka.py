@@ -6,11 +6,10 @@ from collections.abc import Iterable
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 
 from shared import topics
 from shared.events import SCHEMA_VERSION
-from shared.kafka_topics import topic_partitions
 
 
 async def publish_recorded(bootstrap: str, topic: str, events: Iterable[dict[str, Any]]) -> int:
@@ -52,25 +51,3 @@ async def publish_raw(
         await producer.send_and_wait(topic, value, key=key, headers=headers)
     finally:
         await producer.stop()
-
-
-async def read_all(bootstrap: str, topic: str) -> list[Any]:
-    """Every record currently in the topic (reads to the end offsets, no group)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        found = await topic_partitions(bootstrap=bootstrap, topic=topic)
-        partitions = [TopicPartition(topic, p) for p in found]
-        if not partitions:
-            return []
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        records: list[Any] = []
-        while any([await consumer.position(tp) < end for tp, end in ends.items()]):
-            batch = await consumer.getmany(timeout_ms=1000)
-            for items in batch.values():
-                records.extend(items)
-        return records
-    finally:
-        await consumer.stop()

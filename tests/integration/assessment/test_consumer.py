@@ -11,8 +11,9 @@ import pytest
 from bench.generator import Generator
 from shared import topics
 from tests.support.assessment_env import AssessmentEnv, caught_up, oracle
-from tests.support.kafka import publish_raw, publish_recorded, read_all
+from tests.support.kafka import publish_raw, publish_recorded
 from tests.support.projections import live_schema, read_projection
+from tests.support.topics import read_topic
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
@@ -63,12 +64,13 @@ async def test_poison_goes_to_the_dead_letter_topic_and_the_consumer_carries_on(
     async with assessment_env.client(service) as client:
         await wait_for(lambda: caught_up(client, len(events) + 2), timeout=60, what="catch-up")
 
-    dead = await read_all(assessment_env.bootstrap, assessment_env.topics.assessment_deadletter)
-    assert sorted(r.value for r in dead) == [b'{"id": 1}', b"\xffnot json"]
-    reasons = {r.value: dict(r.headers)[topics.HEADER_DLQ_REASON] for r in dead}
+    dead = await read_topic(assessment_env.bootstrap, assessment_env.topics.assessment_deadletter)
+    assert sorted(r.body for r in dead) == [b'{"id": 1}', b"\xffnot json"]
+    reasons = {r.value: r.header(topics.HEADER_DLQ_REASON) for r in dead}
     assert reasons == {b"\xffnot json": b"unparseable", b'{"id": 1}': b"unknown_type"}
-    headers = dict(dead[0].headers)
-    assert headers[topics.HEADER_DLQ_ORIGIN].startswith(assessment_env.topics.events.encode())
+    assert (
+        dead[0].header(topics.HEADER_DLQ_ORIGIN).startswith(assessment_env.topics.events.encode())
+    )
     expected = oracle(events)
     assert await stored_projection(assessment_env.database_url) == (
         list(expected.warnings),

@@ -10,7 +10,7 @@ import httpx
 
 from services.intake.bootstrap import IntakeService, build_service
 from services.intake.settings import IntakeSettings
-from tests.integration.intake.topics import delete_topics
+from shared.kafka_topics import delete_topics
 
 TOKEN = "it-token"
 
@@ -52,4 +52,6 @@ async def running_intake(
                 yield RunningIntake(client=client, service=service, settings=settings)
     finally:
         if delete_afterwards:
-            await delete_topics(settings.kafka_bootstrap, settings.kafka_topic_prefix)
+            await delete_topics(
+                bootstrap=settings.kafka_bootstrap, prefix=settings.kafka_topic_prefix
+            )

@@ -10,9 +10,9 @@ import pytest
 
 from shared.events import parse_recorded
 from tests.integration.intake.harness import auth, running_intake, settings_for
-from tests.integration.intake.topics import read_topic
 from tests.support.events import complaint_filed, to_wire
 from tests.support.stack import PrivateBroker
+from tests.support.topics import read_topic
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration

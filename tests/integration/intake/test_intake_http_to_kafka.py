@@ -9,7 +9,6 @@ import pytest
 
 from shared.events import SCHEMA_VERSION, Event, parse_recorded, stamp
 from tests.integration.intake.harness import auth, running_intake, settings_for
-from tests.integration.intake.topics import read_topic
 from tests.support.events import (
     commendation_recorded,
     complaint_filed,
@@ -17,6 +16,7 @@ from tests.support.events import (
     to_json,
     to_wire,
 )
+from tests.support.topics import read_topic
 
 pytestmark = pytest.mark.integration
 

@@ -13,9 +13,8 @@ import orjson
 import pytest
 
 from shared.events import Event, parse_recorded
-from shared.kafka_topics import ensure_topics, platform_topics
+from shared.kafka_topics import delete_topics, ensure_topics, platform_topics
 from shared.topics import TopicNames
-from tests.integration.intake.topics import delete_topics, read_topic
 from tests.support.events import (
     commendation_recorded,
     complaint_filed,
@@ -24,6 +23,7 @@ from tests.support.events import (
     to_json,
     to_wire,
 )
+from tests.support.topics import read_topic
 
 pytestmark = pytest.mark.integration
 
@@ -45,7 +45,7 @@ async def prefix(kafka_bootstrap: str, unique: str) -> AsyncIterator[str]:
         partitions=3,
     )
     yield prefix
-    await delete_topics(kafka_bootstrap, prefix)
+    await delete_topics(bootstrap=kafka_bootstrap, prefix=prefix)
 
 
 async def intake_import(bootstrap: str, prefix: str, *args: str) -> Run:

@@ -11,10 +11,10 @@ from services.intake.adapters.kafka_publisher import KafkaPublisher
 from services.intake.adapters.publisher import PublishError
 from services.intake.domain.records import event_records
 from shared.events import parse_recorded
-from shared.kafka_topics import ensure_topics, platform_topics
+from shared.kafka_topics import delete_topics, ensure_topics, platform_topics
 from shared.topics import TopicNames
-from tests.integration.intake.topics import delete_topics, read_topic
 from tests.support.events import complaint_filed
+from tests.support.topics import read_topic
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
@@ -47,7 +47,7 @@ async def test_a_producer_whose_sender_died_is_replaced(kafka_bootstrap: str, un
         records = await read_topic(kafka_bootstrap, topics.events)
     finally:
         await publisher.stop()
-        await delete_topics(kafka_bootstrap, f"it-{unique}.")
+        await delete_topics(bootstrap=kafka_bootstrap, prefix=f"it-{unique}.")
 
     assert replaced is not first
     assert [parse_recorded(r.body).id for r in records] == [event.id]

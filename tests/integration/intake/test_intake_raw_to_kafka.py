@@ -17,15 +17,10 @@ from services.intake.domain.records import OutboundRecord
 from services.intake.metrics import IntakeMetrics
 from services.intake.settings import IntakeSettings
 from shared.events import Event, parse_recorded, stamp
-from shared.kafka_topics import ensure_topics, platform_topics
+from shared.kafka_topics import delete_topics, ensure_topics, platform_topics
 from tests.integration.intake.harness import running_intake, settings_for
-from tests.integration.intake.topics import (
-    committed_offsets,
-    delete_topics,
-    end_offsets,
-    read_topic,
-)
 from tests.support.events import complaint_filed, inspection_recorded, to_json, to_wire
+from tests.support.topics import committed_offsets, end_offsets, read_topic
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
@@ -160,7 +155,7 @@ async def raw_intake_with(
             await broker.stop()
     finally:
         await real.stop()
-        await delete_topics(settings.kafka_bootstrap, settings.kafka_topic_prefix)
+        await delete_topics(bootstrap=settings.kafka_bootstrap, prefix=settings.kafka_topic_prefix)
 
 
 async def test_the_offset_is_committed_only_after_the_forward_is_acknowledged(

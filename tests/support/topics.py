@@ -1,4 +1,4 @@
-"""Reading intake's topics on the real broker, to their end."""
+"""Reading topics on the real broker, to their end (tests of both services)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+
+from shared.kafka_topics import topic_partitions
 
 
 @dataclass(frozen=True)
@@ -42,13 +44,9 @@ class Record:
 
 async def partitions_of(bootstrap: str, topic: str) -> list[TopicPartition]:
     """The topic's partitions; none when it does not exist."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        [described] = await admin.describe_topics([topic])
-    finally:
-        await admin.close()
-    return sorted(TopicPartition(topic, p["partition"]) for p in described["partitions"])
+    return [
+        TopicPartition(topic, p) for p in await topic_partitions(bootstrap=bootstrap, topic=topic)
+    ]
 
 
 async def read_topic(bootstrap: str, topic: str) -> list[Record]:
@@ -99,14 +97,3 @@ async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
     finally:
         await consumer.stop()
     return {tp.partition: offset for tp, offset in ends.items() if offset > 0}
-
-
-async def delete_topics(bootstrap: str, prefix: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        names = [t for t in await admin.list_topics() if t.startswith(prefix)]
-        if names:
-            await admin.delete_topics(names)
-    finally:
-        await admin.close()
