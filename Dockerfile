@@ -8,6 +8,7 @@ COPY pyproject.toml uv.lock README.md ./
 RUN uv sync --frozen --no-dev --no-install-project
 COPY shared ./shared
 COPY services ./services
+COPY demo ./demo
 RUN uv sync --frozen --no-dev
 USER nobody
 EXPOSE 8080 8081
