@@ -10,6 +10,7 @@ import asyncpg
 from services.assessment.adapters.db import Connection
 from services.assessment.adapters.projection_store import alert_from_row, warning_from_row
 from services.assessment.adapters.schema import checked_schema
+from services.assessment.adapters.versions import event_count
 from services.assessment.domain.results import Alert, ComplaintState, Warning
 from shared.catalogue import Category, Channel, Handling, Outcome
 
@@ -49,12 +50,7 @@ async def read_projection(conn: Connection, schema: str) -> Projection:
         complaint_from_row(r)
         for r in await conn.fetch(f"SELECT * FROM {s}.complaints ORDER BY complaint_id")
     ]
-    events = await conn.fetchval(
-        f"""SELECT (SELECT count(*) FROM {s}.complaint_filings)
-                 + (SELECT count(*) FROM {s}.complaint_verdicts)
-                 + (SELECT count(*) FROM {s}.inspections)
-                 + (SELECT count(*) FROM {s}.commendations)"""
-    )
+    events = await event_count(conn, s)
     return Projection(warnings, alerts, complaints, events)
 
 

@@ -50,7 +50,3 @@ class ReadModel:
             if version.version not in self._policies:
                 self._policies[version.version] = await load_policy(conn, version.version)
             yield Snapshot(conn=conn, version=version, policy=self._policies[version.version])
-
-    async def ping(self) -> None:
-        async with self._pool.acquire() as conn:
-            await conn.fetchval("SELECT 1")

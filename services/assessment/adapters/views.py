@@ -70,36 +70,24 @@ async def unit_alerts(
 
 
 async def list_warnings(snap: Snapshot, flt: ListFilter) -> list[dict[str, Any]]:
-    after_at, after_id = flt.after if flt.after else (None, None)
-    rows = await snap.conn.fetch(
-        f"""SELECT {WARNING_FIELDS} FROM {snap.schema}.warnings
-            WHERE ($1::text IS NULL OR unit_id = $1) AND ($2::text IS NULL OR staff_id = $2)
-              AND ($3::text IS NULL OR rule = $3) AND ($4::text IS NULL OR status = $4)
-              AND ($5::timestamptz IS NULL OR issued_at >= $5)
-              AND ($6::timestamptz IS NULL OR issued_at < $6)
-              AND ($7::timestamptz IS NULL OR (issued_at, id) > ($7, $8::text))
-            ORDER BY issued_at, id LIMIT $9""",
-        flt.unit_id,
-        flt.staff_id,
-        flt.rule,
-        flt.status,
-        flt.since,
-        flt.until,
-        after_at,
-        after_id,
-        flt.limit,
-    )
-    return [_row(r) for r in rows]
+    return await _list(snap, flt, table="warnings", fields=WARNING_FIELDS, staff="staff_id = $2")
 
 
 async def list_alerts(snap: Snapshot, flt: ListFilter) -> list[dict[str, Any]]:
     """Alerts are unit-level; `staff_id` selects those built on that person's warnings."""
+    staff = f"evidence && ARRAY(SELECT id FROM {snap.schema}.warnings WHERE staff_id = $2)"
+    return await _list(snap, flt, table="alerts", fields=ALERT_FIELDS, staff=staff)
+
+
+async def _list(
+    snap: Snapshot, flt: ListFilter, *, table: str, fields: str, staff: str
+) -> list[dict[str, Any]]:
+    """One keyset page of `table`, ordered by (issued_at, id); `staff` is the table's
+    condition on the staff filter ($2)."""
     after_at, after_id = flt.after if flt.after else (None, None)
     rows = await snap.conn.fetch(
-        f"""SELECT {ALERT_FIELDS} FROM {snap.schema}.alerts
-            WHERE ($1::text IS NULL OR unit_id = $1)
-              AND ($2::text IS NULL OR evidence && ARRAY(
-                    SELECT id FROM {snap.schema}.warnings WHERE staff_id = $2))
+        f"""SELECT {fields} FROM {snap.schema}.{table}
+            WHERE ($1::text IS NULL OR unit_id = $1) AND ($2::text IS NULL OR {staff})
               AND ($3::text IS NULL OR rule = $3) AND ($4::text IS NULL OR status = $4)
               AND ($5::timestamptz IS NULL OR issued_at >= $5)
               AND ($6::timestamptz IS NULL OR issued_at < $6)

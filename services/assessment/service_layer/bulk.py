@@ -100,19 +100,21 @@ async def _decode_into(
     """Reads ahead and hands each batch to a worker; results are queued in log order."""
     loop = asyncio.get_running_loop()
     pending: deque[tuple[list[Record], asyncio.Future[DecodedChunk]]] = deque()
+
+    async def hand_on(keep: int) -> None:
+        # In log order: the oldest batch goes first once it is done or too many wait.
+        while len(pending) > keep or (pending and pending[0][1].done()):
+            records, done = pending.popleft()
+            chunk = await done
+            await queue.put(_Loaded(records, chunk.payloads, chunk.poison))
+
     async for batch in reader.read(after={}, until=until):
         values = [record.value for record in batch]
         versions = [record.header(topics.HEADER_SCHEMA_VERSION) for record in batch]
         future = loop.run_in_executor(pool, decode_chunk, values, versions, time_zone)
         pending.append((batch, future))
-        while len(pending) > workers or (pending and pending[0][1].done()):
-            records, done = pending.popleft()
-            chunk = await done
-            await queue.put(_Loaded(records, chunk.payloads, chunk.poison))
-    while pending:
-        records, done = pending.popleft()
-        chunk = await done
-        await queue.put(_Loaded(records, chunk.payloads, chunk.poison))
+        await hand_on(keep=workers)
+    await hand_on(keep=0)
     await queue.put(None)
 
 

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from services.assessment.adapters import stats_views, versions, views
 from services.assessment.adapters.read_model import ReadModel, Snapshot
 from services.assessment.domain.calendar import month_of, year_of
+from services.assessment.domain.watchlist import unit_on_watch
 from services.assessment.entrypoints.http import params
 from services.assessment.entrypoints.http.schemas import (
     AlertPage,
@@ -192,7 +193,6 @@ async def watchlist(
             snap, month=month, as_of=moment, unit_id=unit_id
         )
         units = await views.active_warnings_by_unit(snap, year=year, as_of=moment, unit_id=unit_id)
-    per = policy.collective.warnings_per_collective
     return {
         "as_of": moment,
         "staff": [
@@ -202,7 +202,7 @@ async def watchlist(
         "units": [
             {**row, "year": year, "collective_warning_at": row["active_warnings"] + 1}
             for row in units
-            if row["active_warnings"] % per == per - 1
+            if unit_on_watch(row["active_warnings"], policy)
         ],
     }
 
