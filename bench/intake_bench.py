@@ -44,11 +44,11 @@ from aiokafka import AIOKafkaProducer
 from rich.console import Console
 from rich.table import Table
 
-from services.intake.adapters.kafka_publisher import producer_options
 from services.intake.domain.examples import EXAMPLES
 from services.intake.domain.records import OutboundRecord, event_record
 from shared.events import Event, parse_inbound
 from shared.kafka_topics import delete_topics, ensure_topics, platform_topics
+from shared.producer import producer_options
 from shared.topics import TopicNames
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -14,7 +14,7 @@ Validation context (pydantic `context=`):
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal, TypeAlias
 
 from pydantic import (
@@ -42,6 +42,9 @@ from shared.catalogue import (
 
 SCHEMA_VERSION = 1
 FUTURE_TOLERANCE = timedelta(minutes=5)
+# CONTRACT.md: no instant before this, and offsets within ±14:00 (the widest in use).
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+MAX_OFFSET = timedelta(hours=14)
 MAX_FINDINGS = 1000
 
 ID_PATTERN = r"^[\x21-\x7e]{1,128}$"  # visible ASCII: no spaces or control characters
@@ -149,8 +152,10 @@ class _Envelope(_Strict):
         examples=["hotline-95598"],
     )
     occurred_at: AwareDatetime = Field(
-        description="When it happened: RFC 3339 with an offset, at most 5 minutes ahead.",
+        description="When it happened: RFC 3339 with an offset within ±14:00, not before "
+        "2000-01-01T00:00:00Z, at most 5 minutes ahead.",
         examples=["2026-01-05T09:30:00+08:00"],
+        json_schema_extra={"formatMinimum": "2000-01-01T00:00:00Z"},
     )
     unit_id: UnitId
     staff_id: StaffId | None = None
@@ -160,7 +165,12 @@ class _Envelope(_Strict):
 
     @field_validator("occurred_at")
     @classmethod
-    def _not_in_future(cls, value: datetime, info: ValidationInfo) -> datetime:
+    def _within_bounds(cls, value: datetime, info: ValidationInfo) -> datetime:
+        offset = value.utcoffset()
+        if offset is None or abs(offset) > MAX_OFFSET:
+            raise ValueError("occurred_at has an offset beyond ±14:00")
+        if value < EARLIEST:
+            raise ValueError("occurred_at is before 2000-01-01T00:00:00Z")
         received_at = _context(info).get("received_at")
         if received_at is not None and value > received_at + FUTURE_TOLERANCE:
             raise ValueError("occurred_at is more than 5 minutes in the future")

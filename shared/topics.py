@@ -19,6 +19,9 @@ HEADER_CONTENT_TYPE = "content-type"
 HEADER_DLQ_REASON = "dlq-reason"
 HEADER_DLQ_ERRORS = "dlq-errors"
 HEADER_DLQ_ORIGIN = "dlq-origin"  # topic/partition/offset the record came from
+HEADER_DLQ_TOPIC = "dlq-origin-topic"  # the same, one value per header
+HEADER_DLQ_PARTITION = "dlq-origin-partition"
+HEADER_DLQ_OFFSET = "dlq-origin-offset"
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -15,9 +17,10 @@ from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
 
 from services.assessment.adapters import versions
-from services.assessment.adapters.db import Connection, create_pool
-from services.assessment.adapters.deadletter import KafkaDeadLetters
+from services.assessment.adapters.db import Connection, create_pool, is_environment_error
 from services.assessment.adapters.kafka_log import EndOffsets
+from services.assessment.adapters.outbox import OutboxRelay
+from services.assessment.adapters.projection_store import sql_for
 from services.assessment.adapters.read_model import ReadModel
 from services.assessment.adapters.schema import (
     MIGRATION_LOCK,
@@ -34,11 +37,15 @@ from services.assessment.domain.policy import (
 from services.assessment.entrypoints.consumer import register_consumer
 from services.assessment.entrypoints.http.app import create_app
 from services.assessment.entrypoints.http.routes import QueryDeps
-from services.assessment.metrics import ConsumerMetrics
+from services.assessment.metrics import ConsumerMetrics, FoldHealth
 from services.assessment.service_layer.folding import Folded, fold
 from services.assessment.service_layer.records import Record
+from services.assessment.service_layer.resilience import IsolatingFold, Position
 from services.assessment.settings import AssessmentSettings, ProjectionSettings
 from shared.kafka_topics import ensure_topics, platform_topics
+from shared.producer import ReplaceableProducer
+
+SAMPLE_EVERY_S = 2.0  # lag metrics
 
 log = logging.getLogger(__name__)
 
@@ -87,11 +94,47 @@ class Runtime:
     broker: KafkaBroker
     end_offsets: EndOffsets
     app: FastAPI
+    relay: OutboxRelay
+    producer: ReplaceableProducer
+    metrics: ConsumerMetrics
+    tasks: list[asyncio.Task[None]]
+
+    def start_background(self) -> None:
+        """The outbox relay and the lag sampler."""
+        self.tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
+        self.tasks.append(asyncio.create_task(self._sample_lag(), name="lag-sampler"))
+
+    async def _sample_lag(self) -> None:
+        topic = self.settings.topics.events
+        while True:
+            ends = await self.end_offsets(topic)
+            stored: dict[int, int] | None = None
+            try:
+                async with asyncio.timeout(SAMPLE_EVERY_S), self.pool.acquire() as conn:
+                    live = await versions.live_version(conn)
+                    if live is not None:
+                        stored = await _stored_positions(conn, live.schema_name, topic)
+            except Exception as error:  # noqa: BLE001 - the metrics show the stall instead
+                log.debug("lag sampling: no positions from the database (%r)", error)
+            if ends is not None:
+                self.metrics.sample(topic, stored, ends)
+            await asyncio.sleep(SAMPLE_EVERY_S)
 
     async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await self.broker.stop()
+        await self.producer.stop()
         await self.end_offsets.stop()
         await self.pool.close()
+
+
+async def _stored_positions(conn: Connection, schema: str, topic: str) -> dict[int, int]:
+    rows = await conn.fetch(sql_for(schema).positions, topic)
+    return {row["partition"]: row["offset"] for row in rows}
 
 
 async def build_runtime(settings: AssessmentSettings) -> Runtime:
@@ -112,15 +155,27 @@ async def build_runtime(settings: AssessmentSettings) -> Runtime:
         acks="all",
         log_level=logging.DEBUG,  # per-batch "Received/Processed" lines
     )
-    writer = ProjectionWriter(pool)
-    deadletters = KafkaDeadLetters(broker, topics.assessment_deadletter)
-    metrics = ConsumerMetrics(registry)
+    writer = ProjectionWriter(pool, deadletter_topic=topics.assessment_deadletter)
+    health = FoldHealth()
+    metrics = ConsumerMetrics(registry, health)
+    producer = ReplaceableProducer(bootstrap=settings.kafka_bootstrap, client_id="assessment")
+    relay = OutboxRelay(pool=pool, producer=producer)
+
+    async def fold_once(records: Sequence[Record], failed: Mapping[Position, str]) -> Folded:
+        async with writer.live() as tx:
+            return await fold(tx, records, failed=failed)
+
+    isolating = IsolatingFold(
+        fold_once, is_environment=is_environment_error, on_poison_failure=metrics.poison_failure
+    )
 
     async def fold_live(records: Sequence[Record]) -> Folded:
         started = time.perf_counter()
-        async with writer.live() as tx:
-            folded = await fold(tx, records, deadletters)
-        metrics.observe(folded, time.perf_counter() - started)
+        metrics.holding(records)
+        folded = await isolating(records)
+        metrics.observe(folded, time.perf_counter() - started, records)
+        if folded.parked:
+            relay.wake()
         return folded
 
     async def live_positions(topic: str) -> dict[int, int]:
@@ -136,6 +191,7 @@ async def build_runtime(settings: AssessmentSettings) -> Runtime:
             batch_wait_ms=settings.assessment_batch_wait_ms,
             fold_batch=fold_live,
             stored_positions=live_positions,
+            on_failure=metrics.transient_failure,
         )
 
     read_model = ReadModel(pool)
@@ -150,6 +206,8 @@ async def build_runtime(settings: AssessmentSettings) -> Runtime:
             problems.append(f"database: {error}")
         if await end_offsets(topics.events) is None:
             problems.append("kafka: not reachable")
+        if stalled := health.problem(settings.assessment_fold_stall_s):
+            problems.append(stalled)
         return problems
 
     app = create_app(
@@ -158,18 +216,30 @@ async def build_runtime(settings: AssessmentSettings) -> Runtime:
             topic=topics.events,
             end_offsets=end_offsets,
             clock=lambda: datetime.now(UTC),
+            fold_health=lambda: health.as_dict(settings.assessment_fold_stall_s),
         ),
         read_tokens=settings.read_tokens,
         readiness=readiness,
         registry=registry,
     )
-    return Runtime(settings=settings, pool=pool, broker=broker, end_offsets=end_offsets, app=app)
+    return Runtime(
+        settings=settings,
+        pool=pool,
+        broker=broker,
+        end_offsets=end_offsets,
+        app=app,
+        relay=relay,
+        producer=producer,
+        metrics=metrics,
+        tasks=[],
+    )
 
 
 async def serve(settings: AssessmentSettings) -> None:
     runtime = await build_runtime(settings)
     try:
         await runtime.end_offsets.start()
+        runtime.start_background()
         if settings.assessment_consumer:
             await runtime.broker.start()
         server = uvicorn.Server(

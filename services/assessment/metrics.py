@@ -1,14 +1,79 @@
-"""Prometheus metrics of the assessment service (one registry per process)."""
+"""Prometheus metrics and fold health of the assessment service (one registry per process).
+
+Names are fixed (the ops dashboard names them): per-partition position, end offset,
+lag in records and in seconds (age of the oldest unfolded record); fold failures by
+kind, retries, dead letters by reason, conflicting duplicates, seconds since the last
+successful fold.
+"""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+import time
+from collections.abc import Callable, Sequence
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+)
 
 from services.assessment.service_layer.folding import Folded
+from services.assessment.service_layer.records import Record
+
+Partition = tuple[str, int]
+
+
+class FoldHealth:
+    """When the fold last succeeded and since when it has been failing."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self.started = clock()
+        self.last_success: float | None = None
+        self.failing_since: float | None = None
+        self.last_error: str | None = None
+
+    def succeeded(self) -> None:
+        self.last_success = self._clock()
+        self.failing_since = None
+        self.last_error = None
+
+    def failed(self, error: BaseException) -> None:
+        if self.failing_since is None:
+            self.failing_since = self._clock()
+        self.last_error = f"{type(error).__name__}: {error}"[:500]
+
+    def seconds_since_last_fold(self) -> float:
+        return self._clock() - (self.last_success or self.started)
+
+    def failing_for(self) -> float:
+        return 0.0 if self.failing_since is None else self._clock() - self.failing_since
+
+    def problem(self, threshold_s: float) -> str | None:
+        """Why the service is not ready, when the fold has failed for too long."""
+        failing = self.failing_for()
+        if self.failing_since is None or failing < threshold_s:
+            return None
+        return (
+            f"fold: failing for {failing:.0f} s (threshold {threshold_s:.0f} s): {self.last_error}"
+        )
+
+    def as_dict(self, threshold_s: float) -> dict[str, object]:
+        return {
+            "healthy": self.problem(threshold_s) is None,
+            "failing_for_seconds": round(self.failing_for(), 1),
+            "seconds_since_last_fold": round(self.seconds_since_last_fold(), 1),
+            "last_error": self.last_error,
+            "stall_threshold_seconds": threshold_s,
+        }
 
 
 class ConsumerMetrics:
-    def __init__(self, registry: CollectorRegistry) -> None:
+    def __init__(self, registry: CollectorRegistry, health: FoldHealth) -> None:
+        self.health = health
         self.records = Counter(
             "assessment_records_total",
             "Records of events.v1 handled, by outcome",
@@ -27,11 +92,138 @@ class ConsumerMetrics:
             registry=registry,
             buckets=(1, 10, 50, 100, 500, 1000, 5000, 20000),
         )
+        labels = ["topic", "partition"]
+        self.position = Gauge(
+            "assessment_partition_position",
+            "Offset of the last record folded (or parked), per partition",
+            labels,
+            registry=registry,
+        )
+        self.end_offset = Gauge(
+            "assessment_partition_end_offset",
+            "Offset the next record of the partition will get",
+            labels,
+            registry=registry,
+        )
+        self.lag_records = Gauge(
+            "assessment_partition_lag_records",
+            "Records on the partition not yet folded",
+            labels,
+            registry=registry,
+        )
+        self.lag_seconds = Gauge(
+            "assessment_partition_lag_seconds",
+            "Age of the oldest record of the partition not yet folded (0 when caught up)",
+            labels,
+            registry=registry,
+        )
+        self.failures = Counter(
+            "assessment_fold_failures_total",
+            "Failed fold attempts: transient (the environment; retried) or poison "
+            "(content; isolated and parked)",
+            ["kind"],
+            registry=registry,
+        )
+        for kind in ("transient", "poison"):
+            self.failures.labels(kind)
+        self.retries = Counter(
+            "assessment_fold_retries_total",
+            "Batches retried after a transient failure",
+            registry=registry,
+        )
+        self.deadletters = Counter(
+            "assessment_deadletters_total",
+            "Records of events.v1 parked (dead-lettered), by reason",
+            ["reason"],
+            registry=registry,
+        )
+        self.conflicts = Counter(
+            "assessment_conflicting_duplicates_total",
+            "Copies of a (source, id) with other content than the one that stands",
+            registry=registry,
+        )
+        since = Gauge(
+            "assessment_seconds_since_last_fold",
+            "Seconds since the last successful fold (since start when none yet)",
+            registry=registry,
+        )
+        since.set_function(health.seconds_since_last_fold)
+        ProcessCollector(registry=registry)
+        PlatformCollector(registry=registry)
+        # Per partition: (position, since when it has lagged without a record in hand,
+        # the oldest timestamp of records in hand).
+        self._positions: dict[Partition, int] = {}
+        self._in_hand: dict[Partition, float] = {}
+        self._lag_seen: dict[Partition, tuple[int, float]] = {}
 
-    def observe(self, folded: Folded, seconds: float) -> None:
+    # -- the fold --------------------------------------------------------------------
+
+    def holding(self, records: Sequence[Record]) -> None:
+        """A batch is being folded: its oldest record per partition dates the lag."""
+        now = time.time()
+        for record in records:
+            ts = record.timestamp_ms / 1000 if record.timestamp_ms else now
+            key = (record.topic, record.partition)
+            self._in_hand[key] = min(self._in_hand.get(key, ts), ts)
+
+    def observe(self, folded: Folded, seconds: float, records: Sequence[Record]) -> None:
+        self.health.succeeded()
         self.records.labels("folded").inc(folded.new_events)
         self.records.labels("duplicate").inc(folded.events - folded.new_events)
         self.records.labels("skipped").inc(folded.skipped)
         self.records.labels("poison").inc(folded.poison)
+        for reason, count in folded.parked.items():
+            self.deadletters.labels(reason).inc(count)
+        self.conflicts.inc(folded.conflicts)
         self.batch_seconds.observe(seconds)
         self.batch_size.observe(folded.records)
+        for record in records:
+            key = (record.topic, record.partition)
+            self._in_hand.pop(key, None)
+            if record.offset > self._positions.get(key, -1):
+                self._positions[key] = record.offset
+                self.position.labels(*_labels(key)).set(record.offset)
+
+    def transient_failure(self, error: BaseException) -> None:
+        self.health.failed(error)
+        self.failures.labels("transient").inc()
+        self.retries.inc()
+
+    def poison_failure(self) -> None:
+        self.failures.labels("poison").inc()
+
+    # -- sampling (every few seconds) ------------------------------------------------
+
+    def sample(self, topic: str, stored: dict[int, int] | None, ends: dict[int, int]) -> None:
+        """Lag from the stored positions (None: the database did not answer; the
+        last positions folded stand) and the topic's end offsets."""
+        now = time.time()
+        for partition, end in ends.items():
+            key = (topic, partition)
+            if stored is not None and partition in stored:
+                self._positions[key] = max(self._positions.get(key, -1), stored[partition])
+            position = self._positions.get(key, -1)
+            lag = max(0, end - (position + 1))
+            labels = _labels(key)
+            self.position.labels(*labels).set(position)
+            self.end_offset.labels(*labels).set(end)
+            self.lag_records.labels(*labels).set(lag)
+            self.lag_seconds.labels(*labels).set(self._age(key, position, lag, now))
+
+    def _age(self, key: Partition, position: int, lag: int, now: float) -> float:
+        if lag == 0:
+            self._lag_seen.pop(key, None)
+            return 0.0
+        if key in self._in_hand:
+            return max(0.0, now - self._in_hand[key])
+        # Nothing in hand (no consumer, or between batches): the lag's age is at
+        # least the time the partition has stood at this position with records after.
+        seen_position, since = self._lag_seen.get(key, (position, now))
+        if seen_position != position:
+            since = now
+        self._lag_seen[key] = (position, since)
+        return now - since
+
+
+def _labels(key: Partition) -> tuple[str, str]:
+    return (key[0], str(key[1]))

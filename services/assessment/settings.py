@@ -53,6 +53,12 @@ class AssessmentSettings(ProjectionSettings):
     assessment_consumer: bool = Field(
         default=True, description="Run the consumer in this process (false: query API only)."
     )
+    assessment_fold_stall_s: float = Field(
+        default=60.0,
+        gt=0,
+        le=86_400,
+        description="/readyz answers 503 once the fold has failed for this long (seconds).",
+    )
 
     @field_validator("read_tokens", mode="before")
     @classmethod

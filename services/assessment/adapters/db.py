@@ -25,3 +25,21 @@ async def create_pool(url: str, *, size: int) -> asyncpg.Pool:
     )
     assert pool is not None
     return pool
+
+
+# SQLSTATE classes that say the environment failed, not the content: connection (08),
+# authorization (28), missing database (3D), transaction rollback: serialization
+# failure and deadlock (40), insufficient resources (53), object in use / lock not
+# available (55), operator intervention: canceled query, shutdown (57), system (58).
+_ENVIRONMENT_CLASSES = frozenset({"08", "28", "3D", "40", "53", "55", "57", "58"})
+
+
+def is_environment_error(error: BaseException) -> bool:
+    """A failure of the environment (retry it, without end) rather than of what a
+    record contains."""
+    if isinstance(error, OSError | TimeoutError | asyncpg.InterfaceError):
+        return True
+    if isinstance(error, asyncpg.PostgresError):
+        state = getattr(error, "sqlstate", None) or ""
+        return state[:2] in _ENVIRONMENT_CLASSES
+    return False

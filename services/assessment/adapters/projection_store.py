@@ -23,6 +23,7 @@ from services.assessment.domain.calendar import month_of
 from services.assessment.domain.facts import ComplaintFiling, ComplaintVerdict, EventKey, Finding
 from services.assessment.domain.results import Alert, ComplaintState, Warning
 from services.assessment.service_layer.facts import FactBatch
+from services.assessment.service_layer.identity import Identity, Key
 from services.assessment.service_layer.store import StaffPeriod, UnitYear, UnitYearInputs
 from shared.catalogue import (
     AlertLevel,
@@ -156,6 +157,35 @@ class Sql:
               JOIN unnest($1::text[], $2::int[]) AS wanted (unit_id, year)
              USING (unit_id, year)
              WHERE rule IN ('obstruction', 'unit_wide_violation')"""
+        self.identities = f"""
+            SELECT e.source, e.event_id, e.digest, e.recorded_at, e.partition, e."offset"
+            FROM {s}.event_ids e
+            JOIN unnest($1::text[], $2::text[]) AS k (source, event_id) USING (source, event_id)"""
+        self.save_identities = f"""
+            INSERT INTO {s}.event_ids (source, event_id, digest, recorded_at, partition, "offset")
+            SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::timestamptz[],
+                                 $5::int[], $6::bigint[])
+            ON CONFLICT (source, event_id) DO UPDATE
+               SET digest = excluded.digest, recorded_at = excluded.recorded_at,
+                   partition = excluded.partition, "offset" = excluded."offset"
+        """
+        keys = "(source, event_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))"
+        self.retract_filings = f"""
+            DELETE FROM {s}.complaint_filings WHERE {keys}
+            RETURNING source, event_id, occurred_at, complaint_id, unit_id, staff_id, channel,
+                      category, handling"""
+        self.retract_verdicts = f"""
+            DELETE FROM {s}.complaint_verdicts WHERE {keys}
+            RETURNING source, event_id, occurred_at, complaint_id, unit_id, staff_id, outcome,
+                      category, obstructed"""
+        self.retract_inspections = f"""
+            WITH gone AS (DELETE FROM {s}.inspections WHERE {keys}
+                          RETURNING source, event_id, inspection_id),
+                 f AS (DELETE FROM {s}.findings WHERE {keys} RETURNING *)
+            SELECT f.source, f.event_id, f.occurred_at, f.position, f.unit_id, f.staff_id,
+                   f.code, f.unit_wide, gone.inspection_id
+            FROM f JOIN gone USING (source, event_id)"""
+        self.retract_commendations = f"DELETE FROM {s}.commendations WHERE {keys}"
         self.positions = f'SELECT partition, "offset" FROM {s}.positions WHERE topic = $1'
         self.save_positions = f"""
             INSERT INTO {s}.positions (topic, partition, "offset")
@@ -310,6 +340,47 @@ class PgProjectionStore:
             else:
                 collectives.append(collective_from_row(r))
         return grouped
+
+    # -- identities --------------------------------------------------------------------
+
+    async def identities(self, keys: Collection[Key]) -> dict[Key, Identity]:
+        if not keys:
+            return {}
+        sources, ids = _columns(list(set(keys)), 2)
+        return {
+            (r["source"], r["event_id"]): Identity(
+                r["source"],
+                r["event_id"],
+                r["digest"],
+                r["recorded_at"],
+                r["partition"],
+                r["offset"],
+            )
+            for r in await self._conn.fetch(self._sql.identities, sources, ids)
+        }
+
+    async def save_identities(self, identities: Sequence[Identity]) -> None:
+        if identities:
+            rows = [
+                (i.source, i.event_id, i.digest, i.recorded_at, i.partition, i.offset)
+                for i in identities
+            ]
+            await self._conn.execute(self._sql.save_identities, *_columns(rows, 6))
+
+    async def retract(self, keys: Collection[Key]) -> FactBatch:
+        if not keys:
+            return FactBatch()
+        sources, ids = _columns(list(set(keys)), 2)
+        sql, conn = self._sql, self._conn
+        filings = [filing_from_row(r) for r in await conn.fetch(sql.retract_filings, sources, ids)]
+        verdicts = [
+            verdict_from_row(r) for r in await conn.fetch(sql.retract_verdicts, sources, ids)
+        ]
+        findings = [
+            finding_from_row(r) for r in await conn.fetch(sql.retract_inspections, sources, ids)
+        ]
+        await conn.execute(sql.retract_commendations, sources, ids)
+        return FactBatch(filings=filings, verdicts=verdicts, findings=findings)
 
     # -- positions -------------------------------------------------------------------
 

@@ -8,12 +8,13 @@ version (the rebuild).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import asyncpg
 
+from services.assessment.adapters import deadletter
 from services.assessment.adapters.db import Connection
 from services.assessment.adapters.projection_store import PgProjectionStore
 from services.assessment.adapters.versions import (
@@ -24,6 +25,7 @@ from services.assessment.adapters.versions import (
     lock_writer,
 )
 from services.assessment.domain.policy import Policy
+from services.assessment.service_layer.records import Poison, Record
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +34,17 @@ class WriteTx:
     version: Version
     policy: Policy
     store: PgProjectionStore
+    # Where parked records go; None: a version being built, whose poison the live
+    # fold parks already (only counted).
+    deadletter_topic: str | None = None
+
+    async def park(self, poison: Sequence[Poison]) -> Sequence[Poison]:
+        if self.deadletter_topic is None:
+            return poison
+        return await deadletter.park(self.conn, poison, self.deadletter_topic)
+
+    async def mark_retried(self, record: Record, outcome: str) -> None:
+        await deadletter.mark_retried(self.conn, record, outcome)
 
     async def positions(self, topic: str) -> dict[int, int]:
         return await self.store.positions(topic)
@@ -41,8 +54,9 @@ class WriteTx:
 
 
 class ProjectionWriter:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, *, deadletter_topic: str | None = None) -> None:
         self._pool = pool
+        self._deadletter_topic = deadletter_topic  # parks from live transactions only
         self._policies: dict[int, Policy] = {}
 
     async def policy_of(self, conn: Connection, version: int) -> Policy:
@@ -51,10 +65,12 @@ class ProjectionWriter:
             self._policies[version] = await load_policy(conn, version)
         return self._policies[version]
 
-    async def _tx(self, conn: Connection, version: Version) -> WriteTx:
+    async def _tx(self, conn: Connection, version: Version, *, live: bool = False) -> WriteTx:
         policy = await self.policy_of(conn, version.version)
         store = PgProjectionStore(conn, schema=version.schema_name, tz=policy.tz)
-        return WriteTx(conn=conn, version=version, policy=policy, store=store)
+        topic = self._deadletter_topic if live else None
+        return WriteTx(conn=conn, version=version, policy=policy, store=store,
+                       deadletter_topic=topic)  # fmt: skip
 
     @asynccontextmanager
     async def live(self) -> AsyncIterator[WriteTx]:
@@ -68,7 +84,7 @@ class ProjectionWriter:
                     current = await live_version(conn)
                     if current is None or current.version != version.version:
                         continue  # switched while we waited: fold into the new one
-                    yield await self._tx(conn, version)
+                    yield await self._tx(conn, version, live=True)
                     return
 
     @asynccontextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -20,14 +21,17 @@ from rich.progress import (
 from rich.table import Table
 
 from services.assessment import bootstrap
-from services.assessment.adapters import versions
+from services.assessment.adapters import deadletter, versions
 from services.assessment.adapters.kafka_log import HistoryReader
+from services.assessment.adapters.writer import ProjectionWriter
 from services.assessment.domain.policy import Policy, PolicyError, load_policy
 from services.assessment.service_layer.rebuild import (
     RebuildRefusedError,
     RebuildReport,
     rebuild,
 )
+from services.assessment.service_layer.records import REASONS
+from services.assessment.service_layer.retry import RetryReport, retry_parked
 from services.assessment.settings import AssessmentSettings, ProjectionSettings
 from shared.runtime import tune_garbage_collector
 from shared.settings import SettingsError, load_settings
@@ -35,6 +39,8 @@ from shared.settings import SettingsError, load_settings
 app = typer.Typer(help="Assessment service: projections of efficiency warnings and alerts.")
 versions_app = typer.Typer(help="Projection versions (each a full set of projections).")
 app.add_typer(versions_app, name="versions")
+deadletters_app = typer.Typer(help="Records of events.v1 the fold parked (dead letters).")
+app.add_typer(deadletters_app, name="deadletters")
 console = Console(stderr=True)
 S = TypeVar("S", bound=ProjectionSettings)
 
@@ -212,6 +218,83 @@ async def _drop(settings: ProjectionSettings, version: int) -> versions.Version:
     try:
         async with pool.acquire() as conn:
             return await versions.drop_version(conn, version)
+    finally:
+        await pool.close()
+
+
+ReasonOption = Annotated[
+    str | None, typer.Option("--reason", help=f"Only this reason: {', '.join(REASONS)}.")
+]
+
+
+@deadletters_app.command("list")
+def list_deadletters(
+    reason: ReasonOption = None,
+    since: Annotated[
+        datetime | None, typer.Option("--since", help="Parked at or after (ISO 8601).")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=100_000)] = 1000,
+) -> None:
+    """What was parked and why (never the records' data: it holds complainant data)."""
+    settings = _settings(ProjectionSettings)
+    parked = asyncio.run(_parked(settings, reason=reason, since=since, limit=limit))
+    table = Table(title=f"dead letters ({len(parked)})")
+    for column in ("parked at", "origin", "reason", "source", "id", "type", "error", "retry"):
+        table.add_column(column, overflow="fold")
+    for item in parked:
+        table.add_row(
+            f"{item.parked_at:%Y-%m-%d %H:%M:%S}",
+            item.origin,
+            item.reason,
+            item.source or "",
+            item.event_id or "",
+            item.event_type or "",
+            item.error[:200],
+            item.retry_outcome or "",
+        )
+    Console().print(table)
+
+
+async def _parked(
+    settings: ProjectionSettings, *, reason: str | None, since: datetime | None, limit: int
+) -> list[deadletter.Parked]:
+    pool = await bootstrap.open_database(settings)
+    try:
+        async with pool.acquire() as conn:
+            return await deadletter.list_parked(conn, reason=reason, since=since, limit=limit)
+    finally:
+        await pool.close()
+
+
+@deadletters_app.command("retry")
+def retry_deadletters(reason: ReasonOption = None) -> None:
+    """Fold the parked records of events.v1 again (after a code or policy fix); a
+    record that now folds counts once, never twice."""
+    settings = _settings(ProjectionSettings)
+    report = asyncio.run(_retry(settings, reason=reason))
+    summary = ", ".join(f"{count} {outcome}" for outcome, count in sorted(report.outcomes.items()))
+    Console().print(f"retried {report.records} parked record(s): {summary or 'nothing to do'}")
+
+
+async def _retry(settings: ProjectionSettings, *, reason: str | None) -> RetryReport:
+    pool = await bootstrap.open_database(settings)
+    try:
+        async with pool.acquire() as conn:
+            records = await deadletter.retryable(conn, topic=settings.topics.events, reason=reason)
+        writer = ProjectionWriter(pool, deadletter_topic=settings.topics.assessment_deadletter)
+        with Progress(
+            TextColumn("retrying"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress:
+            task = progress.add_task("retry", total=len(records))
+            return await retry_parked(
+                records,
+                writer.live,
+                on_progress=lambda done: progress.update(task, completed=done),
+            )
     finally:
         await pool.close()
 

@@ -57,17 +57,26 @@ class SeekToStoredPositions(ConsumerRebalanceListener):  # type: ignore[misc]
 class RetryingFold:
     """Folds a batch; on failure waits (growing backoff) and re-raises so that the
     batch is redelivered. Nothing is swallowed: an offset is never committed for a
-    batch that did not commit."""
+    batch that did not commit. (What reaches here is a failure of the environment:
+    the fold isolates and parks records that fail for what they contain.)"""
 
-    def __init__(self, fold_batch: FoldBatch, *, max_delay: float = 30.0) -> None:
+    def __init__(
+        self,
+        fold_batch: FoldBatch,
+        *,
+        max_delay: float = 10.0,
+        on_failure: Callable[[BaseException], None] = lambda _: None,
+    ) -> None:
         self._fold_batch = fold_batch
         self._max_delay = max_delay
+        self._on_failure = on_failure
         self._failures = 0
 
     async def __call__(self, records: Sequence[Record]) -> Folded:
         try:
             folded = await self._fold_batch(records)
-        except Exception:
+        except Exception as error:
+            self._on_failure(error)
             self._failures += 1
             delay = min(0.25 * 2**self._failures, self._max_delay)
             log.exception("folding %d records failed; retrying in %.1f s", len(records), delay)
@@ -86,9 +95,10 @@ def register_consumer(
     batch_wait_ms: int,
     fold_batch: FoldBatch,
     stored_positions: StoredPositions,
+    on_failure: Callable[[BaseException], None] = lambda _: None,
 ) -> Any:
     listener = SeekToStoredPositions(stored_positions)
-    retrying = RetryingFold(fold_batch)
+    retrying = RetryingFold(fold_batch, on_failure=on_failure)
     subscriber = broker.subscriber(
         topic,
         group_id=group_id,

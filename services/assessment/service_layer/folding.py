@@ -1,26 +1,32 @@
 """One batch of records -> one transaction on a projection version.
 
 Records at or below the version's stored position are skipped (redelivery after a
-crash or a rebalance changes nothing); poison goes to the dead-letter sink before
-the transaction commits; the new positions are written in the same transaction as
-the projections.
+crash or a rebalance changes nothing). Each record is decoded and checked on its own;
+what cannot be folded (garbage, a contract violation, a value the store cannot hold,
+a conflicting duplicate) is parked with its reason in the same transaction that
+advances the positions; the dead-letter topic is written after commit (outbox).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
+
+import orjson
 
 from services.assessment.domain.policy import Policy
 from services.assessment.service_layer.facts import facts_from_events
+from services.assessment.service_layer.identity import Copy, Identity, resolve
 from services.assessment.service_layer.projector import project
-from services.assessment.service_layer.records import Poison, Record, decode
+from services.assessment.service_layer.records import (
+    Poison,
+    Record,
+    content_digest,
+    decode_checked,
+)
 from services.assessment.service_layer.store import ProjectionStore
-
-
-class DeadLetters(Protocol):
-    async def send(self, poison: Sequence[Poison]) -> None: ...
 
 
 class WriteTransaction(Protocol):
@@ -34,39 +40,111 @@ class WriteTransaction(Protocol):
 
     async def save_positions(self, topic: str, positions: dict[int, int]) -> None: ...
 
+    async def park(self, poison: Sequence[Poison]) -> Sequence[Poison]:
+        """Park these records (dead letters); returns those not parked before."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Folded:
-    records: int
-    skipped: int
-    events: int
-    new_events: int
-    poison: int
+    records: int = 0
+    skipped: int = 0
+    events: int = 0
+    new_events: int = 0
+    poison: int = 0
+    conflicts: int = 0
+    parked: Mapping[str, int] = field(default_factory=dict)  # newly parked, by reason
 
-
-async def fold(tx: WriteTransaction, records: Sequence[Record], deadletters: DeadLetters) -> Folded:
-    fresh: list[Record] = []
-    for topic in sorted({record.topic for record in records}):
-        stored = await tx.positions(topic)
-        fresh.extend(
-            r for r in records if r.topic == topic and r.offset > stored.get(r.partition, -1)
+    def __add__(self, other: Folded) -> Folded:
+        return Folded(
+            self.records + other.records,
+            self.skipped + other.skipped,
+            self.events + other.events,
+            self.new_events + other.new_events,
+            self.poison + other.poison,
+            self.conflicts + other.conflicts,
+            dict(Counter(self.parked) + Counter(other.parked)),
         )
-    if not fresh:
-        return Folded(len(records), len(records), 0, 0, 0)
 
-    decoded = decode(fresh)
-    if decoded.poison:
-        await deadletters.send(decoded.poison)
-    projected = await project(tx.store, facts_from_events(decoded.events), tx.policy)
-    for topic, positions in highest_offsets(fresh).items():
-        await tx.save_positions(topic, positions)
+
+async def fold(
+    tx: WriteTransaction,
+    records: Sequence[Record],
+    *,
+    skip_folded: bool = True,
+    failed: Mapping[tuple[str, int, int], str] | None = None,
+) -> Folded:
+    """Fold `records`; `failed` names records to park as `fold_error` unread (they
+    failed alone too often); `skip_folded=False` refolds parked records (a retry)."""
+    fresh: list[Record] = list(records)
+    if skip_folded:
+        fresh = []
+        for topic in sorted({record.topic for record in records}):
+            done = await tx.positions(topic)
+            fresh.extend(
+                r for r in records if r.topic == topic and r.offset > done.get(r.partition, -1)
+            )
+    if not fresh:
+        return Folded(records=len(records), skipped=len(records))
+
+    poison: list[Poison] = []
+    copies: list[Copy] = []
+    for record in fresh:
+        if failed and record.position in failed:
+            poison.append(Poison(record, "fold_error", _json(failed[record.position])))
+            continue
+        outcome = decode_checked(record)
+        if isinstance(outcome, Poison):
+            poison.append(outcome)
+        else:
+            copies.append(Copy(outcome, record, content_digest(outcome)))
+
+    store = tx.store
+    stored = await store.identities([c.key for c in copies])
+    resolution = resolve(copies, stored)
+    conflicts = [_conflict(c, stored.get(c.key)) for c in resolution.conflicts]
+    conflicts += [_displaced(identity, fresh[0].topic) for identity in resolution.displaced]
+    retracted = await store.retract([identity.key for identity in resolution.displaced])
+    await store.save_identities(resolution.save)
+    projected = await project(
+        store, facts_from_events(c.event for c in resolution.fold), tx.policy, retracted
+    )
+    parked = await tx.park(poison + conflicts)
+    if skip_folded:
+        for topic, positions in highest_offsets(fresh).items():
+            await tx.save_positions(topic, positions)
     return Folded(
         records=len(records),
         skipped=len(records) - len(fresh),
-        events=len(decoded.events),
+        events=len(copies),
         new_events=projected.new_events,
-        poison=len(decoded.poison),
+        poison=len(poison),
+        conflicts=len(conflicts),
+        parked=dict(Counter(item.reason for item in parked)),
     )
+
+
+def _conflict(copy: Copy, standing: Identity | None) -> Poison:
+    detail = {
+        "msg": f"({copy.event.source}, {copy.event.id}) was first recorded with other content",
+        "type": "conflicting_duplicate",
+    }
+    if standing is not None:
+        detail["standing"] = f"partition {standing.partition} offset {standing.offset}"
+    return Poison(copy.record, "conflicting_duplicate", _json([detail]), copy.event)
+
+
+def _displaced(identity: Identity, topic: str) -> Poison:
+    """A copy folded earlier that an earlier-recorded copy with other content replaces.
+    Its bytes are on the log at its origin; the dead letter names it."""
+    record = Record(topic=topic, partition=identity.partition, offset=identity.offset,
+                    key=None, value=None)  # fmt: skip
+    detail = {
+        "msg": f"({identity.source}, {identity.event_id}) was recorded earlier with other "
+        "content (a copy on another partition arrived later); this copy no longer counts",
+        "type": "conflicting_duplicate",
+    }
+    return Poison(record, "conflicting_duplicate", _json([detail]))
 
 
 def highest_offsets(records: Sequence[Record]) -> dict[str, dict[int, int]]:
@@ -75,3 +153,7 @@ def highest_offsets(records: Sequence[Record]) -> dict[str, dict[int, int]]:
         partitions = highest.setdefault(record.topic, {})
         partitions[record.partition] = max(partitions.get(record.partition, -1), record.offset)
     return highest
+
+
+def _json(value: object) -> str:
+    return orjson.dumps(value).decode()

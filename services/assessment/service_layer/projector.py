@@ -43,17 +43,24 @@ class Projected:
     unit_years: int
 
 
-async def project(store: ProjectionStore, facts: FactBatch, policy: Policy) -> Projected:
+async def project(
+    store: ProjectionStore, facts: FactBatch, policy: Policy, retracted: FactBatch | None = None
+) -> Projected:
+    """Add `facts`; `retracted` are facts just removed (a displaced copy of an event):
+    the scopes they touched are recomputed too."""
     new = await store.add_facts(facts)
-    if not len(new):
+    gone = retracted or FactBatch()
+    if not len(new) and not len(gone):
         return Projected(0, 0, 0, 0)
-    complaint_ids = {f.complaint_id for f in new.filings} | {v.complaint_id for v in new.verdicts}
-    staff_periods = _attendance_scopes(new.findings, policy)
+    complaint_ids = {f.complaint_id for f in (*new.filings, *gone.filings)} | {
+        v.complaint_id for v in (*new.verdicts, *gone.verdicts)
+    }
+    staff_periods = _attendance_scopes([*new.findings, *gone.findings], policy)
 
     changed: set[UnitYear] = set()
     changed |= await _refresh_complaints(store, complaint_ids, policy)
     changed |= await _refresh_attendance(store, staff_periods, policy)
-    changed |= await _add_finding_results(store, new.findings, policy)
+    changed |= await _add_finding_results(store, new.findings, policy, gone.findings)
     await _refresh_unit_years(store, changed, policy)
     return Projected(len(new), len(complaint_ids), len(staff_periods), len(changed))
 
@@ -118,13 +125,18 @@ async def _refresh_attendance(
 
 
 async def _add_finding_results(
-    store: ProjectionStore, findings: Collection[Finding], policy: Policy
+    store: ProjectionStore,
+    findings: Collection[Finding],
+    policy: Policy,
+    retracted: Collection[Finding] = (),
 ) -> set[UnitYear]:
     warnings = [w for f in findings if (w := evaluate_absence(f, policy))]
     alerts = [a for f in findings if (a := evaluate_unit_wide(f, policy))]
-    if not warnings and not alerts:
+    if not warnings and not alerts and not retracted:
         return set()
-    scopes = [finding_scope(f.key.source, f.key.event_id, f.position) for f in findings]
+    scopes = [
+        finding_scope(f.key.source, f.key.event_id, f.position) for f in (*findings, *retracted)
+    ]
     return _changed(await store.replace_warnings(scopes, warnings), warnings) | _changed(
         await store.replace_alerts(scopes, alerts), alerts
     )

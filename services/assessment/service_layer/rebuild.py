@@ -19,7 +19,6 @@ import asyncpg
 
 from services.assessment.adapters import bulk_store, versions
 from services.assessment.adapters.db import Connection
-from services.assessment.adapters.deadletter import LoggedDeadLetters
 from services.assessment.adapters.kafka_log import HistoryReader
 from services.assessment.adapters.projection_store import sql_for
 from services.assessment.adapters.schema import migrate_projection
@@ -27,7 +26,7 @@ from services.assessment.adapters.version_diff import TableDiff, diff_table
 from services.assessment.adapters.writer import ProjectionWriter
 from services.assessment.domain.policy import Policy
 from services.assessment.service_layer.bulk import evaluate_all, load_history
-from services.assessment.service_layer.folding import fold
+from services.assessment.service_layer.folding import Folded, fold
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +54,16 @@ class RebuildReport:
     @property
     def records_per_second(self) -> float:
         return self.records / self.seconds if self.seconds else 0.0
+
+
+class _Poisoned:
+    """Counts what a rebuild could not fold (the live fold parked it already)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def add(self, folded: Folded) -> None:
+        self.count += folded.poison + folded.conflicts
 
 
 class _Stopwatch:
@@ -135,7 +144,7 @@ async def _build_and_switch(
     discarded: list[int],
 ) -> RebuildReport:
     writer = ProjectionWriter(pool)
-    deadletters = LoggedDeadLetters()
+    deadletters = _Poisoned()
     topic = reader.topic
 
     phases: dict[str, float] = {}
@@ -184,7 +193,7 @@ async def _build_and_switch(
             live = await _positions_of(conn, previous.schema_name, topic)
             async for batch in reader.read(after=positions, until=_exclusive(live)):
                 async with writer.version(version, conn=conn) as tx:
-                    await fold(tx, batch, deadletters)
+                    deadletters.add(await fold(tx, batch))
                 plan.advance(len(batch))
         await versions.switch_live(conn, to_version=version.version)
     clock.lap("switch")
@@ -220,13 +229,13 @@ async def _fold_range(
     after: dict[int, int],
     until: dict[int, int],
     plan: _Plan,
-    deadletters: LoggedDeadLetters,
+    deadletters: _Poisoned,
 ) -> dict[int, int]:
     plan.extend(after, until)
     positions = dict(after)
     async for batch in reader.read(after=after, until=until):
         async with writer.version(version) as tx:
-            await fold(tx, batch, deadletters)
+            deadletters.add(await fold(tx, batch))
         for record in batch:
             positions[record.partition] = max(positions.get(record.partition, -1), record.offset)
         plan.advance(len(batch))

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from pydantic import ValidationError
 
 from shared import topics
-from shared.events import SCHEMA_VERSION, Event, parse_recorded
+from shared.events import EARLIEST, SCHEMA_VERSION, Event, parse_recorded
+
+# What the store and asyncpg round-trip: timestamptz reaches far beyond, but Python's
+# datetime stops at year 9999 and deadlines are computed days after an event.
+LATEST_STORABLE = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +29,11 @@ class Record:
     key: bytes | None
     value: bytes | None
     headers: tuple[tuple[str, bytes], ...] = ()
+    timestamp_ms: int | None = None  # the broker's or producer's timestamp
+
+    @property
+    def position(self) -> tuple[str, int, int]:
+        return (self.topic, self.partition, self.offset)
 
     def header(self, name: str) -> str | None:
         for key, value in self.headers:
@@ -44,6 +55,7 @@ class Record:
             key=raw.key,
             value=raw.value,
             headers=tuple(raw.headers or ()),
+            timestamp_ms=raw.timestamp,
         )
 
 
@@ -52,8 +64,22 @@ class Poison:
     """A record the assessment cannot use: it goes to the dead-letter topic."""
 
     record: Record
-    reason: str  # short code: empty | unparseable | unknown_type | unsupported_version | invalid
+    reason: str  # short code: REASONS
     errors: str  # JSON text with the details
+    event: Event | None = None  # when it decoded (a conflict, a store or rule failure)
+
+
+# Why a record is parked (the `dlq-reason` header and `assessment deadletters --reason`).
+REASONS = (
+    "empty",
+    "unparseable",
+    "unknown_type",
+    "unsupported_version",
+    "invalid",
+    "unstorable",
+    "conflicting_duplicate",
+    "fold_error",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +106,50 @@ def decode_one(record: Record) -> Event | Poison:
         reason, errors = outcome
         return Poison(record, reason, errors)
     return outcome
+
+
+def decode_checked(record: Record) -> Event | Poison:
+    """`decode_one`, and the event must also fit the store."""
+    outcome = decode_one(record)
+    if isinstance(outcome, Poison):
+        return outcome
+    problem = store_problem(outcome)
+    if problem is not None:
+        return Poison(record, "unstorable", _json([problem]), outcome)
+    return outcome
+
+
+def store_problem(event: Event) -> dict[str, object] | None:
+    """A value of the event that the projection store cannot hold, or None.
+
+    Every text that reaches a column is a code or matches the contract's id patterns
+    (visible ASCII: no U+0000, no lone surrogates), so only instants can fall outside
+    what timestamptz and asyncpg round-trip: a record that bypassed intake's bounds."""
+    for name in ("occurred_at", "recorded_at"):
+        value = getattr(event, name)
+        if value is None:
+            continue
+        try:
+            inside = EARLIEST <= value < LATEST_STORABLE
+        except OverflowError:  # an offset pushes the instant out of Python's range
+            inside = False
+        if not inside:
+            return {
+                "loc": [name],
+                "msg": f"{name} is outside 2000-01-01T00:00:00Z .. 9999-01-01T00:00:00Z",
+                "type": "unstorable_instant",
+            }
+    return None
+
+
+def content_digest(event: Event) -> bytes:
+    """What identifies the content of (source, id): everything intake was sent, the
+    instant normalised to UTC (the same moment written in another offset is the same
+    content), intake's own `recorded_at` left out (a retry is stamped anew)."""
+    canonical = event.model_copy(
+        update={"occurred_at": event.occurred_at.astimezone(UTC), "recorded_at": None}
+    ).model_dump_json(exclude_none=True)
+    return hashlib.blake2b(canonical.encode(), digest_size=16).digest()
 
 
 def decode_value(value: bytes | None, schema_version: str | None) -> Event | tuple[str, str]:

@@ -14,6 +14,7 @@ from services.assessment.domain.facts import ComplaintFiling, ComplaintVerdict, 
 from services.assessment.domain.results import Alert, ComplaintState, Warning
 from services.assessment.domain.unit_alerts import Timed, TimedCollective
 from services.assessment.service_layer.facts import FactBatch
+from services.assessment.service_layer.identity import Identity, Key
 from shared.catalogue import FindingCode
 
 StaffPeriod = tuple[str, str]  # (staff_id, "YYYY-MM")
@@ -22,6 +23,19 @@ UnitYearInputs = tuple[list[Timed], list[TimedCollective]]
 
 
 class ProjectionStore(Protocol):
+    async def identities(self, keys: Collection[Key]) -> dict[Key, Identity]:
+        """The standing copy of each of these (source, id) pairs that has one."""
+        ...
+
+    async def save_identities(self, identities: Sequence[Identity]) -> None:
+        """Store these as the standing copies of their pairs (insert or replace)."""
+        ...
+
+    async def retract(self, keys: Collection[Key]) -> FactBatch:
+        """Remove every fact of these events; return the removed filings, verdicts
+        and findings (what the rules read)."""
+        ...
+
     async def add_facts(self, facts: FactBatch) -> FactBatch:
         """Store the facts of events not seen before; return exactly those, once each."""
         ...

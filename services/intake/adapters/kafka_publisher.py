@@ -7,44 +7,29 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
 from services.intake.domain.records import OutboundRecord
+from shared.producer import (
+    MAX_REQUEST_BYTES,
+    ProducerStoppedError,
+    ReplaceableProducer,
+)
 
 from .publisher import PublishError, PublishTimeoutError, RecordTooLargeError
 
 log = logging.getLogger(__name__)
 
-MAX_REQUEST_BYTES = 1024 * 1024  # aiokafka's and Kafka's default per-record ceiling
-# Larger than aiokafka's 16 KiB default: a request of 1000 events fills few batches,
-# which roughly doubles throughput (see bench/intake_bench.py).
-BATCH_BYTES = 256 * 1024
 READY_TIMEOUT_S = 2.0
 _SURELY_FITS = MAX_REQUEST_BYTES // 2
-
-
-def producer_options(bootstrap: str, *, client_id: str) -> dict[str, Any]:
-    """The producer settings intake (and the bench's ceiling) use."""
-    return {
-        "bootstrap_servers": bootstrap,
-        "client_id": client_id,
-        "acks": "all",
-        "enable_idempotence": True,
-        "max_batch_size": BATCH_BYTES,
-        "max_request_size": MAX_REQUEST_BYTES,
-        "linger_ms": 0,
-    }
 
 
 class KafkaPublisher:
     """Sends records and waits for every acknowledgement, within `timeout_s`.
 
-    aiokafka's producer is unusable for good once its background sender stops on a
-    fatal error (e.g. an out-of-order sequence after a long outage): every later
-    send fails. So the producer is replaced when that is seen, instead of answering
-    503 until someone restarts the process.
+    The producer is replaced when its sender died (shared/producer.py), instead of
+    answering 503 until someone restarts the process.
     """
 
     def __init__(
@@ -55,22 +40,21 @@ class KafkaPublisher:
         readiness_topic: str | None = None,
         client_id: str = "intake",
     ) -> None:
-        self._options = producer_options(bootstrap, client_id=client_id)
+        self._producer = ReplaceableProducer(bootstrap=bootstrap, client_id=client_id)
         self._timeout_s = timeout_s
         self._readiness_topic = readiness_topic
-        self._producer: Any = None
-        self._lock = asyncio.Lock()
-        self._stopped = False
 
     async def start(self) -> None:
-        await self._usable_producer()
+        await self._producer.start()
 
     async def stop(self) -> None:
-        async with self._lock:
-            self._stopped = True
-            producer, self._producer = self._producer, None
-            if producer is not None:
-                await producer.stop()
+        await self._producer.stop()
+
+    async def _usable_producer(self) -> Any:
+        try:
+            return await self._producer.usable()
+        except ProducerStoppedError:
+            raise PublishError("intake is shutting down") from None
 
     async def publish(self, records: Sequence[OutboundRecord]) -> None:
         _check_sizes(records)
@@ -109,35 +93,6 @@ class KafkaPublisher:
         topic = self._readiness_topic
         if topic is not None and metadata.partitions_for_topic(topic) is None:
             raise PublishError(f"topic {topic} does not exist")
-
-    async def _usable_producer(self) -> Any:
-        """The running producer; a new one when there is none or its sender has died."""
-        producer = self._producer
-        if producer is not None and not _sender_stopped(producer):
-            return producer
-        async with self._lock:
-            if self._stopped:
-                raise PublishError("intake is shutting down")
-            if self._producer is not None and not _sender_stopped(self._producer):
-                return self._producer
-            if self._producer is not None:
-                log.error("the Kafka producer's sender stopped; replacing the producer")
-                old, self._producer = self._producer, None
-                await old.stop()
-            producer = AIOKafkaProducer(**self._options)
-            try:
-                await producer.start()
-            except BaseException:
-                await producer.stop()
-                raise
-            self._producer = producer
-            return producer
-
-
-def _sender_stopped(producer: Any) -> bool:
-    # aiokafka has no public flag for this; `_sender.sender_task` is where it shows.
-    task = getattr(getattr(producer, "_sender", None), "sender_task", None)
-    return task is not None and task.done()
 
 
 def record_size(record: OutboundRecord) -> int:

@@ -16,7 +16,7 @@ from aiokafka.errors import KafkaError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from services.intake.adapters.kafka_publisher import MAX_REQUEST_BYTES, KafkaPublisher, record_size
+from services.intake.adapters.kafka_publisher import KafkaPublisher, record_size
 from services.intake.adapters.publisher import PublishError
 from services.intake.domain.records import event_record
 from services.intake.domain.validation import BodyError, InvalidEventsError, validate_one
@@ -24,6 +24,7 @@ from services.intake.handlers import record_events
 from services.intake.metrics import IntakeMetrics
 from shared.events import Event
 from shared.kafka_topics import ensure_topics, platform_topics
+from shared.producer import MAX_REQUEST_BYTES
 from shared.settings import KafkaSettings
 
 EXIT_OK = 0

@@ -19,7 +19,6 @@ from services.assessment.service_layer.folding import fold
 from shared.events import Event
 from tests.support.histories import histories
 from tests.support.projections import read_projection
-from tests.unit.assessment.service_layer.fakes import CollectedDeadLetters
 from tests.unit.assessment.service_layer.test_folding_properties import oracle_of, to_records
 
 pytestmark = pytest.mark.integration
@@ -37,7 +36,7 @@ async def fold_into_new_version(url: str, batches: list[list[object]]) -> tuple[
         writer = ProjectionWriter(pool)
         for batch in batches:
             async with writer.version(version) as tx:
-                await fold(tx, batch, CollectedDeadLetters())  # type: ignore[arg-type]
+                await fold(tx, batch)  # type: ignore[arg-type]
         async with pool.acquire() as conn:
             return (await read_projection(conn, version.schema_name)).rows()
     finally:

@@ -9,13 +9,14 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from services.assessment.adapters import stats_views, versions, views
+from services.assessment.adapters import deadletter, stats_views, versions, views
 from services.assessment.adapters.read_model import ReadModel, Snapshot
 from services.assessment.domain.calendar import month_of, year_of
 from services.assessment.domain.watchlist import unit_on_watch
 from services.assessment.entrypoints.http import params
 from services.assessment.entrypoints.http.schemas import (
     AlertPage,
+    DeadLetterPage,
     Figures,
     OverduePage,
     StaffWarnings,
@@ -36,6 +37,7 @@ class QueryDeps:
     topic: str
     end_offsets: EndOffsets
     clock: Callable[[], datetime]
+    fold_health: Callable[[], dict[str, Any]] = dict
 
 
 def deps(request: Request) -> QueryDeps:
@@ -231,7 +233,36 @@ async def status_route(d: Deps) -> dict[str, Any]:
         "partitions": partitions,
         "lag": sum(lags) if ends else None,
         "versions": [_version(v) for v in all_versions],
+        "fold": d.fold_health(),
     }
+
+
+@router.get("/deadletters", response_model=DeadLetterPage)
+async def list_deadletters(
+    d: Deps,
+    reason: Annotated[str | None, Query(max_length=64)] = None,
+    since: Annotated[datetime | None, Query()] = None,
+    limit: LimitParam = 100,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    """Records of events.v1 the fold parked, oldest first: reason, error, origin, and
+    source/id/type when they decoded; never the record's data (complainant data)."""
+    after = params.decode_cursor(cursor)
+    if after is not None and not after[1].isdigit():
+        raise params.invalid("cursor", "not a cursor this API issued")
+    async with d.read_model.snapshot() as snap:
+        items = await deadletter.list_parked(
+            snap.conn,
+            reason=reason,
+            since=since,
+            after=(after[0], int(after[1])) if after else None,
+            limit=limit,
+        )
+    rows = [item.as_dict() for item in items]
+    next_cursor = None
+    if len(rows) == limit:
+        next_cursor = params.encode_cursor(items[-1].parked_at, str(items[-1].id))
+    return {"items": rows, "next_cursor": next_cursor}
 
 
 def _version(v: versions.Version) -> dict[str, Any]:

@@ -129,6 +129,28 @@ class StatusOut(BaseModel):
     partitions: list[PartitionStatus]
     lag: int | None
     versions: list[VersionOut]
+    fold: dict[str, Any] = Field(
+        description="Fold health: healthy, failing_for_seconds, seconds_since_last_fold, "
+        "last_error, stall_threshold_seconds."
+    )
+
+
+class DeadLetterOut(BaseModel):
+    id: int
+    origin: str = Field(description="topic/partition/offset of the parked record")
+    reason: str
+    error: str = Field(description="Details, JSON text")
+    source: str | None
+    event_id: str | None
+    type: str | None
+    parked_at: datetime
+    retried_at: datetime | None
+    retry_outcome: str | None
+
+
+class DeadLetterPage(BaseModel):
+    items: list[DeadLetterOut]
+    next_cursor: str | None
 
 
 Figures = dict[str, Any]

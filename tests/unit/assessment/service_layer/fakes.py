@@ -13,6 +13,7 @@ from services.assessment.domain.facts import ComplaintFiling, ComplaintVerdict, 
 from services.assessment.domain.policy import Policy
 from services.assessment.domain.results import Alert, ComplaintState, Warning
 from services.assessment.service_layer.facts import CommendationFact, FactBatch, InspectionFact
+from services.assessment.service_layer.identity import Identity, Key
 from services.assessment.service_layer.records import Poison
 from services.assessment.service_layer.store import StaffPeriod, UnitYear, UnitYearInputs
 from shared.catalogue import AlertRule, FindingCode
@@ -32,6 +33,27 @@ class InMemoryStore:
     warnings: dict[str, Warning] = field(default_factory=dict)
     alerts: dict[str, Alert] = field(default_factory=dict)
     positions_by_topic: dict[str, dict[int, int]] = field(default_factory=dict)
+    event_ids: dict[Key, Identity] = field(default_factory=dict)
+
+    async def identities(self, keys: Collection[Key]) -> dict[Key, Identity]:
+        return {key: self.event_ids[key] for key in keys if key in self.event_ids}
+
+    async def save_identities(self, identities: Sequence[Identity]) -> None:
+        for identity in identities:
+            self.event_ids[identity.key] = identity
+
+    async def retract(self, keys: Collection[Key]) -> FactBatch:
+        gone = FactBatch()
+        for key in keys:
+            if (filing := self.filings.pop(key, None)) is not None:
+                gone.filings.append(filing)
+            if (verdict := self.verdicts.pop(key, None)) is not None:
+                gone.verdicts.append(verdict)
+            self.inspections.pop(key, None)
+            self.commendations.pop(key, None)
+            for identity in [i for i in self.findings if i[:2] == key]:
+                gone.findings.append(self.findings.pop(identity))
+        return gone
 
     async def add_facts(self, facts: FactBatch) -> FactBatch:
         new = FactBatch(
@@ -139,17 +161,16 @@ class InMemoryTx:
 
     policy: Policy
     store: InMemoryStore
+    parked: list[Poison] = field(default_factory=list)
+
+    async def park(self, poison: Sequence[Poison]) -> Sequence[Poison]:
+        seen = {p.record.position for p in self.parked}
+        fresh = [p for p in poison if p.record.position not in seen]
+        self.parked.extend(fresh)
+        return fresh
 
     async def positions(self, topic: str) -> dict[int, int]:
         return await self.store.positions(topic)
 
     async def save_positions(self, topic: str, positions: dict[int, int]) -> None:
         await self.store.save_positions(topic, positions)
-
-
-@dataclass
-class CollectedDeadLetters:
-    sent: list[Poison] = field(default_factory=list)
-
-    async def send(self, poison: Sequence[Poison]) -> None:
-        self.sent.extend(poison)

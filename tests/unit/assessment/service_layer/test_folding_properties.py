@@ -29,7 +29,6 @@ from shared.events import (
 )
 from tests.support.histories import histories
 from tests.unit.assessment.service_layer.fakes import (
-    CollectedDeadLetters,
     InMemoryStore,
     InMemoryTx,
 )
@@ -78,9 +77,9 @@ async def fold_all(batches: list[list[Record]], redeliver: list[int]) -> InMemor
     store = InMemoryStore(tz=POLICY.tz)
     tx = InMemoryTx(policy=POLICY, store=store)
     for index, batch in enumerate(batches):
-        await fold(tx, batch, CollectedDeadLetters())
+        await fold(tx, batch)
         if index in redeliver:  # a crash after commit, before Kafka's commit
-            await fold(tx, batch, CollectedDeadLetters())
+            await fold(tx, batch)
     return store
 
 
@@ -122,11 +121,11 @@ def test_poison_is_dead_lettered_and_its_position_still_advances() -> None:
     unknown_type = good.value.replace(b'"type":"', b'"type":"x')
     unknown = Record(TOPIC, good.partition, good.offset + 2, b"k", unknown_type)
     store = InMemoryStore(tz=POLICY.tz)
-    letters = CollectedDeadLetters()
+    tx = InMemoryTx(POLICY, store)
 
-    folded = asyncio.run(fold(InMemoryTx(POLICY, store), [good, poison, unknown], letters))
+    folded = asyncio.run(fold(tx, [good, poison, unknown]))
 
-    assert [p.reason for p in letters.sent] == ["unparseable", "unknown_type"]
+    assert [p.reason for p in tx.parked] == ["unparseable", "unknown_type"]
     assert folded.events == 1
     assert folded.poison == 2
     assert store.positions_by_topic[TOPIC] == {good.partition: good.offset + 2}

@@ -1,0 +1,125 @@
+"""The transactional outbox: records for Kafka written in the caller's transaction,
+published by a relay after it commits.
+
+No Kafka send happens inside a fold transaction: a retried batch cannot send twice
+while holding the writer lock, and a Kafka outage cannot stall the fold. The relay
+publishes rows in id order (so the records of one key keep their order), waits for
+every acknowledgement, then marks them published: at least once, across restarts.
+Generic: the dead letters use it, the change feed will.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from aiokafka.errors import KafkaError
+
+from services.assessment.adapters.db import Connection
+from shared.producer import ReplaceableProducer
+
+log = logging.getLogger(__name__)
+
+_ENQUEUE = """
+    INSERT INTO assessment.outbox (topic, key, value, header_names, header_values)
+    VALUES ($1, $2, $3, $4::text[], $5::bytea[])"""
+_PENDING = """
+    SELECT id, topic, key, value, header_names, header_values FROM assessment.outbox
+    WHERE published_at IS NULL ORDER BY id LIMIT $1"""
+_MARK = "UPDATE assessment.outbox SET published_at = now() WHERE id = ANY($1::bigint[])"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRecord:
+    topic: str
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[tuple[str, bytes], ...]
+
+
+async def enqueue(conn: Connection, records: Sequence[OutboxRecord]) -> None:
+    """Add records to the outbox, inside the caller's transaction."""
+    if records:  # rare (dead letters): one statement, row by row
+        await conn.executemany(
+            _ENQUEUE,
+            [
+                (r.topic, r.key, r.value, [n for n, _ in r.headers], [v for _, v in r.headers])
+                for r in records
+            ],
+        )
+
+
+class OutboxRelay:
+    """Publishes the outbox after commit; `wake()` after a commit that added rows."""
+
+    def __init__(
+        self,
+        *,
+        pool: asyncpg.Pool,
+        producer: ReplaceableProducer,
+        poll_s: float = 1.0,
+        batch: int = 500,
+        max_backoff_s: float = 10.0,
+    ) -> None:
+        self._pool = pool
+        self._producer = producer
+        self._poll_s = poll_s
+        self._batch = batch
+        self._max_backoff_s = max_backoff_s
+        self._wake = asyncio.Event()
+        self.published = 0
+        self.last_error: str | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Until cancelled: publish what is pending, wait for a wake-up or the poll."""
+        failures = 0
+        while True:
+            try:
+                sent = await self.publish_pending()
+                failures, self.last_error = 0, None
+            except (OSError, KafkaError, asyncpg.PostgresError, asyncpg.InterfaceError,
+                    TimeoutError) as error:  # fmt: skip
+                failures += 1
+                self.last_error = repr(error)
+                delay = min(0.2 * 2**failures, self._max_backoff_s)
+                log.warning("outbox relay failed (%r); retrying in %.1f s", error, delay)
+                await asyncio.sleep(delay)
+                continue
+            if sent:
+                continue  # more may be waiting
+            self._wake.clear()
+            try:
+                async with asyncio.timeout(self._poll_s):
+                    await self._wake.wait()
+            except TimeoutError:
+                pass
+
+    async def publish_pending(self) -> int:
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(_PENDING, self._batch)
+        if not rows:
+            return 0
+        producer: Any = await self._producer.usable()
+        futures = [
+            await producer.send(
+                row["topic"],
+                row["value"],
+                key=row["key"],
+                headers=list(zip(row["header_names"], row["header_values"], strict=True)),
+            )
+            for row in rows
+        ]
+        async with asyncio.timeout(30):
+            for future in futures:
+                await future
+        async with self._pool.acquire() as conn:
+            await conn.execute(_MARK, [row["id"] for row in rows])
+        self.published += len(rows)
+        return len(rows)

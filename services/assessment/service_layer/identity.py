@@ -1,0 +1,102 @@
+"""Identity across types: (source, id) names one event, whatever its type.
+
+Every copy of a pair has a content digest and a place in one total order,
+(recorded_at, partition, offset), that the live fold and the rebuild both apply.
+The first copy in that order stands; a copy with other content is a conflicting
+duplicate and never counts. Copies of one pair may sit on different partitions (they
+may name different units), so the earlier copy can arrive after a later one was
+folded: then the folded one is displaced (its facts retracted, the scopes they
+touched recomputed) and the earlier one folded, so that the outcome is the same as
+a rebuild's whatever the arrival order.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from services.assessment.service_layer.records import Record
+from shared.events import Event
+
+Key = tuple[str, str]  # (source, id)
+Order = tuple[datetime, int, int]  # (recorded_at, partition, offset)
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """The copy of a pair that stands, as stored."""
+
+    source: str
+    event_id: str
+    digest: bytes
+    recorded_at: datetime
+    partition: int
+    offset: int
+
+    @property
+    def key(self) -> Key:
+        return (self.source, self.event_id)
+
+    @property
+    def order(self) -> Order:
+        return (self.recorded_at, self.partition, self.offset)
+
+
+@dataclass(frozen=True, slots=True)
+class Copy:
+    """One decoded copy in the batch."""
+
+    event: Event
+    record: Record
+    digest: bytes
+
+    @property
+    def key(self) -> Key:
+        return (self.event.source, self.event.id)
+
+    @property
+    def identity(self) -> Identity:
+        assert self.event.recorded_at is not None  # parse_recorded requires it
+        return Identity(
+            self.event.source,
+            self.event.id,
+            self.digest,
+            self.event.recorded_at,
+            self.record.partition,
+            self.record.offset,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    fold: list[Copy]  # one per pair: the copy to add to the facts
+    save: list[Identity]  # identities to store (new, moved earlier, or replacing)
+    conflicts: list[Copy]  # copies with other content than the one that stands
+    displaced: list[Identity]  # stored copies an earlier one replaces: retract
+
+
+def resolve(copies: Sequence[Copy], stored: dict[Key, Identity]) -> Resolution:
+    fold: list[Copy] = []
+    save: list[Identity] = []
+    conflicts: list[Copy] = []
+    displaced: list[Identity] = []
+    by_key: dict[Key, list[Copy]] = defaultdict(list)
+    for copy in copies:
+        by_key[copy.key].append(copy)
+    for key, group in by_key.items():
+        group.sort(key=lambda c: c.identity.order)
+        first = group[0]
+        before = stored.get(key)
+        if before is not None and before.order <= first.identity.order:
+            winner_digest = before.digest  # the stored copy stands
+        else:
+            winner_digest = first.digest
+            if before is None or before.digest != first.digest:
+                fold.append(first)
+            if before is not None and before.digest != first.digest:
+                displaced.append(before)
+            save.append(first.identity)  # new, or the same content seen earlier
+        conflicts.extend(c for c in group if c.digest != winner_digest)
+    return Resolution(fold, save, conflicts, displaced)
