@@ -125,9 +125,8 @@ async def test_records_that_broke_the_fold_are_parked_while_their_partition_goes
         assert (await client.get("/readyz")).status_code == 200
         dead_total = await metric(client, "assessment_deadletters_total")
         page = (await client.get("/v1/deadletters", params={"limit": 5})).json()
-        second = (
-            await client.get("/v1/deadletters", params={"limit": 500, "cursor": page["next_cursor"]})
-        ).json()
+        rest = {"limit": 500, "cursor": page["next_cursor"]}
+        second = (await client.get("/v1/deadletters", params=rest)).json()
         invalid_only = (await client.get("/v1/deadletters", params={"reason": "invalid"})).json()
 
     rows = await parked(assessment_env.database_url)
@@ -137,7 +136,8 @@ async def test_records_that_broke_the_fold_are_parked_while_their_partition_goes
     assert dead_total == len(BREAKERS)
     listed = page["items"] + second["items"]
     assert [item["id"] for item in listed] == sorted(item["id"] for item in listed)
-    assert len(listed) == len(BREAKERS) and second["next_cursor"] is None
+    assert len(listed) == len(BREAKERS)
+    assert second["next_cursor"] is None
     assert {item["reason"] for item in invalid_only["items"]} == {"invalid"}
     assert all("data" not in item and "raw" not in item for item in listed)
 
@@ -216,7 +216,8 @@ async def test_a_pair_reused_across_types_counts_once_live_and_in_a_rebuild(
         new = await read_projection(conn, f"proj_v{report.version}")
     finally:
         await conn.close()
-    assert new.rows() == old.rows() and new.events == old.events
+    assert new.rows() == old.rows()
+    assert new.events == old.events
     assert new.warnings == []  # filed, no verdict yet
     assert [c.complaint_id for c in new.complaints] == ["Q-dup-1"]
 
@@ -277,9 +278,7 @@ async def test_a_stalled_fold_shows_on_readyz_and_metrics_and_recovers(
                 what="/readyz 503 naming the stalled fold",
             )
             seen_after = time.monotonic() - stalled_at
-            failures = await metric(
-                client, "assessment_fold_failures_total", 'kind="transient"'
-            )
+            failures = await metric(client, "assessment_fold_failures_total", 'kind="transient"')
             retries = await metric(client, "assessment_fold_retries_total")
             since = await metric(client, "assessment_seconds_since_last_fold")
             lag = await wait_for(
@@ -300,15 +299,14 @@ async def test_a_stalled_fold_shows_on_readyz_and_metrics_and_recovers(
             await admin.close()
 
         assert "problems" in answer.json()
-        assert failures >= 1 and retries >= 1
+        assert failures >= 1
+        assert retries >= 1
         assert since >= 3
         assert lag == 1
         assert lag_seconds >= 1
         assert seen_after < 3 + 30  # the threshold plus a retry's backoff, at most
 
         await wait_for(lambda: caught_up(client, 2), timeout=60, what="recovery")
-        await wait_for(
-            readyz, until=lambda r: r.status_code == 200, timeout=30, what="ready again"
-        )
+        await wait_for(readyz, until=lambda r: r.status_code == 200, timeout=30, what="ready again")
         status = (await client.get("/v1/status")).json()
     assert status["fold"]["healthy"] is True
