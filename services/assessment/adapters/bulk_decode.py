@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 
 from services.assessment.adapters.projection_store import fact_rows
 from services.assessment.service_layer.facts import facts_from_events
-from services.assessment.service_layer.records import content_digest, decode_value, store_problem
-from shared.events import Event
+from services.assessment.service_layer.records import decode_value, store_problem
+from shared.events import Event, content_digest
 from shared.runtime import tune_garbage_collector
 
 
