@@ -76,7 +76,7 @@ def place(copies: list[tuple[Event, int, int]], arrival: random.Random) -> list[
     return merged
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(history=histories, data=st.data())
 def test_a_pair_reused_across_types_counts_once_whatever_the_arrival(
     history: list[Event], data: st.DataObject
