@@ -155,7 +155,11 @@ async def build_runtime(settings: AssessmentSettings) -> Runtime:
         acks="all",
         log_level=logging.DEBUG,  # per-batch "Received/Processed" lines
     )
-    writer = ProjectionWriter(pool, deadletter_topic=topics.assessment_deadletter)
+    writer = ProjectionWriter(
+        pool,
+        deadletter_topic=topics.assessment_deadletter,
+        changes_topic=topics.assessment_changes,
+    )
     health = FoldHealth()
     metrics = ConsumerMetrics(registry, health)
     producer = ReplaceableProducer(bootstrap=settings.kafka_bootstrap, client_id="assessment")
@@ -174,8 +178,8 @@ async def build_runtime(settings: AssessmentSettings) -> Runtime:
         metrics.holding(records)
         folded = await isolating(records)
         metrics.observe(folded, time.perf_counter() - started, records)
-        if folded.parked:
-            relay.wake()
+        if folded.parked or folded.new_events:
+            relay.wake()  # dead letters or the change feed may be waiting in the outbox
         return folded
 
     async def live_positions(topic: str) -> dict[int, int]:

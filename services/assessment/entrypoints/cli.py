@@ -123,6 +123,7 @@ async def _replay(settings: ProjectionSettings, policy: Policy, *, note: str) ->
                 pool=pool,
                 reader=reader,
                 policy=policy,
+                changes_topic=settings.topics.assessment_changes,
                 on_progress=on_progress,
                 note=note,
             )
@@ -139,6 +140,7 @@ def _print_report(report: RebuildReport) -> None:
         f"({report.records_per_second:,.0f}/s), {report.poison} unusable"
     )
     out.print("phases (s): " + ", ".join(f"{k} {v}" for k, v in report.phases.items()))
+    out.print(f"change feed: {report.changes_published} changes queued for subscribers")
     if report.previous_version is not None:
         out.print(
             f"previous version {report.previous_version} kept; drop it with "
@@ -281,7 +283,11 @@ async def _retry(settings: ProjectionSettings, *, reason: str | None) -> RetryRe
     try:
         async with pool.acquire() as conn:
             records = await deadletter.retryable(conn, topic=settings.topics.events, reason=reason)
-        writer = ProjectionWriter(pool, deadletter_topic=settings.topics.assessment_deadletter)
+        writer = ProjectionWriter(
+            pool,
+            deadletter_topic=settings.topics.assessment_deadletter,
+            changes_topic=settings.topics.assessment_changes,
+        )
         with Progress(
             TextColumn("retrying"),
             BarColumn(),
