@@ -95,7 +95,11 @@ def test_a_transaction_reports_from_its_first_before_to_its_last_after() -> None
 
 def test_diff_of_two_versions_names_each_changed_item_once() -> None:
     before: list[Warning | Alert] = [warning(), alert(), warning(id="W-2")]
-    after: list[Warning | Alert] = [warning(policy_version="strict"), alert(evidence=("r-1", "r-9")), warning(id="W-3")]
+    after: list[Warning | Alert] = [
+        warning(policy_version="strict"),
+        alert(evidence=("r-1", "r-9")),
+        warning(id="W-3"),
+    ]
     assert sorted((c.item.id, c.change) for c in diff(before, after)) == [
         ("A-1", ChangeType.RERULED),
         ("W-2", ChangeType.REVOKED),
