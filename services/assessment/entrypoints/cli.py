@@ -307,6 +307,32 @@ async def _retry(settings: ProjectionSettings, *, reason: str | None) -> RetryRe
         await pool.close()
 
 
+OutDir = Annotated[Path, typer.Option("--out", help="Directory to write to.")]
+
+
+@app.command()
+def schemas(out: OutDir) -> None:
+    """Write the JSON Schema of the change feed's payloads (a warning, an alert)."""
+    from services.assessment.entrypoints.feed_docs import write_feed_schemas
+
+    for path in write_feed_schemas(out):
+        typer.echo(str(path))
+
+
+@app.command()
+def asyncapi(out: OutDir) -> None:
+    """Write the AsyncAPI document of the change feed (assessment.asyncapi.json, .yaml)."""
+    from services.assessment.entrypoints.feed_docs import asyncapi_document, dump_json
+
+    document = asyncapi_document()
+    out.mkdir(parents=True, exist_ok=True)
+    json_path = out / "assessment.asyncapi.json"
+    json_path.write_text(dump_json(json.loads(document.to_json())), encoding="utf-8")
+    yaml_path = out / "assessment.asyncapi.yaml"
+    yaml_path.write_text(document.to_yaml(), encoding="utf-8")
+    typer.echo(f"{json_path}\n{yaml_path}")
+
+
 @changes_app.command("tail")
 def tail_changes(
     from_beginning: Annotated[
