@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
@@ -133,7 +133,11 @@ class FeedTail:
             auto_offset_reset="earliest",
         )
 
-    async def records(self, *, from_beginning: bool) -> AsyncIterator[Record]:
+    async def records(
+        self, *, from_beginning: bool, on_ready: Callable[[], None] = lambda: None
+    ) -> AsyncIterator[Record]:
+        """Records as they arrive; `on_ready` once positioned (a record produced after
+        it is seen even when following from the end)."""
         found = await topic_partitions(bootstrap=self._bootstrap, topic=self.topic)
         if not found:
             raise RuntimeError(f"topic {self.topic} does not exist")
@@ -145,6 +149,9 @@ class FeedTail:
                 await self._consumer.seek_to_beginning(*partitions)
             else:
                 await self._consumer.seek_to_end(*partitions)
+                for tp in partitions:  # resolve the end now, not at the first fetch
+                    await self._consumer.position(tp)
+            on_ready()
             while True:
                 fetched = await self._consumer.getmany(timeout_ms=1000)
                 for tp in sorted(fetched, key=lambda tp: tp.partition):

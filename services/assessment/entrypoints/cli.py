@@ -355,7 +355,9 @@ def tail_changes(
 async def _tail(settings: KafkaSettings, *, from_beginning: bool, limit: int | None) -> None:
     tail = FeedTail(bootstrap=settings.kafka_bootstrap, topic=settings.topics.assessment_changes)
     printed = 0
-    async for record in tail.records(from_beginning=from_beginning):
+    start = "the beginning" if from_beginning else "now"
+    ready = lambda: console.print(f"following {tail.topic} from {start}")  # noqa: E731
+    async for record in tail.records(from_beginning=from_beginning, on_ready=ready):
         line = {
             "partition": record.partition,
             "offset": record.offset,

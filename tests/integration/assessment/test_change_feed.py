@@ -6,6 +6,7 @@ the difference; the feed alone rebuilds what the query API shows."""
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -136,6 +137,13 @@ async def test_a_revocation_is_published_as_revoked(assessment_env: AssessmentEn
         assert feed[0].item == warning
         assert feed[0].key == "qsb/licensing"
 
+        follower = tail(assessment_env)  # `assessment changes tail`, following from now
+        await wait_for(
+            lambda: asyncio.to_thread(follower.stderr.readline),  # type: ignore[union-attr]
+            until=lambda line: "following" in line,
+            timeout=60,
+            what="the tail positioned",
+        )
         overturned = complaint_resolved(
             unit_id="qsb/licensing",
             occurred_at="2026-02-02T10:00:00+08:00",
@@ -146,12 +154,32 @@ async def test_a_revocation_is_published_as_revoked(assessment_env: AssessmentEn
         api = await api_view(client)
 
     assert [c.type for c in feed] == ["assessment.warning.issued", "assessment.warning.revoked"]
+    followed, _ = await asyncio.to_thread(follower.communicate, timeout=60)
+    assert follower.returncode == 0
+    (line,) = [json.loads(text) for text in followed.splitlines()]
+    assert line["ce_type"] == "assessment.warning.revoked"
+    assert line["ce_id"] == feed[1].ce_id
+    assert line["key"] == "qsb/licensing"
+    assert line["data"] == feed[1].payload
+    everything = tail(assessment_env, "--from-beginning", "--limit", "2")
+    printed, _ = await asyncio.to_thread(everything.communicate, timeout=60)
+    assert [json.loads(text)["ce_id"] for text in printed.splitlines()] == [c.ce_id for c in feed]
     revoked = feed[1]
     assert revoked.subject == warning["id"]
     assert revoked.payload["status"] == "revoked"
     assert revoked.item == api[("warning", warning["id"])]
     assert revoked.ce_id != feed[0].ce_id
     assert revoked.payload["projection_version"] == feed[0].payload["projection_version"]
+
+
+def tail(env: AssessmentEnv, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(  # our own console script, as a subscriber would run it
+        [str(BIN / "assessment"), "changes", "tail", "--limit", "1", *args],
+        env=env.processes[0].env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def replay(env: AssessmentEnv, policy: Path) -> subprocess.Popen[str]:
