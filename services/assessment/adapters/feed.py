@@ -87,13 +87,19 @@ _SEEN = {
 
 
 async def differing_results(
-    conn: Connection, old: str, new: str
+    conn: Connection, old: str | None, new: str
 ) -> tuple[list[Result], list[Result]]:
     """The warnings and alerts that differ between two versions, as each holds them:
-    only those are read (the switch runs while the live fold waits)."""
-    old, new = checked_schema(old), checked_schema(new)
+    only those are read (the switch runs while the live fold waits). With no old
+    version (the first one comes from a replay), all of the new one."""
+    new = checked_schema(new)
     before: list[Result] = []
     after: list[Result] = []
+    if old is None:
+        for table, from_row in (("warnings", warning_from_row), ("alerts", alert_from_row)):
+            after += [from_row(r) for r in await conn.fetch(f"SELECT * FROM {new}.{table}")]
+        return before, after
+    old = checked_schema(old)
     for table, from_row in (("warnings", warning_from_row), ("alerts", alert_from_row)):
         seen = _SEEN[table]
         ids = f"""

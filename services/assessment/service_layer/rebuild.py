@@ -193,7 +193,6 @@ async def _build_and_switch(
     clock.lap("catch_up")
     # 3. Switch: the live writer waits on its lock for the few records folded here.
     # Subscribers of the change feed learn the difference, in the same transaction.
-    published = 0
     async with pool.acquire() as conn, conn.transaction():
         await versions.lock_writer(conn, version.version)
         previous = await versions.live_version(conn)
@@ -204,12 +203,11 @@ async def _build_and_switch(
                 async with writer.version(version, conn=conn) as tx:
                     deadletters.add(await fold(tx, batch))
                 plan.advance(len(batch))
-            changes = diff(
-                *await feed.differing_results(conn, previous.schema_name, version.schema_name)
-            )
-            published = await feed.publish_changes(
-                conn, changes, topic=changes_topic, projection_version=version.version
-            )
+        old = previous.schema_name if previous is not None else None
+        changes = diff(*await feed.differing_results(conn, old, version.schema_name))
+        published = await feed.publish_changes(
+            conn, changes, topic=changes_topic, projection_version=version.version
+        )
         await versions.switch_live(conn, to_version=version.version)
     clock.lap("switch")
 
