@@ -56,6 +56,15 @@ async def enqueue(conn: Connection, records: Sequence[OutboxRecord]) -> None:
         )
 
 
+async def pending_by_topic(conn: Connection) -> dict[str, int]:
+    """Records not yet published, per topic (for the metrics)."""
+    rows = await conn.fetch(
+        "SELECT topic, count(*) AS n FROM assessment.outbox WHERE published_at IS NULL "
+        "GROUP BY topic"
+    )
+    return {row["topic"]: row["n"] for row in rows}
+
+
 class OutboxRelay:
     """Publishes the outbox after commit; `wake()` after a commit that added rows."""
 

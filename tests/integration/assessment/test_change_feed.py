@@ -152,6 +152,14 @@ async def test_a_revocation_is_published_as_revoked(assessment_env: AssessmentEn
         await publish_recorded(assessment_env.bootstrap, topic, [to_json(overturned)])
         feed = await settled_feed(assessment_env, client, 3)
         api = await api_view(client)
+        metrics = await wait_for(
+            lambda: client.get("/metrics"),
+            until=lambda answer: "assessment_outbox_published_total 2.0" in answer.text,
+            timeout=30,
+            what="the relay's records on /metrics",
+        )
+        pending = f'assessment_outbox_pending{{topic="{assessment_env.topics.assessment_changes}"}}'
+        assert f"{pending} 0.0" in metrics.text
 
     assert [c.type for c in feed] == ["assessment.warning.issued", "assessment.warning.revoked"]
     followed, _ = await asyncio.to_thread(follower.communicate, timeout=60)
