@@ -49,11 +49,13 @@ fmt: install ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-schemas: install ## JSON Schemas of the event types, for upstream teams (docs/schemas)
+schemas: install ## JSON Schemas of the event types and of the change feed (docs/schemas)
 	$(BIN)/intake schemas --out docs/schemas
+	$(BIN)/assessment schemas --out docs/schemas
 
 docs: install schemas ## AsyncAPI document of the Kafka interface (docs/asyncapi)
 	$(BIN)/intake asyncapi --out docs/asyncapi
+	$(BIN)/assessment asyncapi --out docs/asyncapi
 
 demo: install ## set up, start the stack, feed a sample history, print the assessment
 	stack/stack.sh up

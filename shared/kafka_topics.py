@@ -30,6 +30,8 @@ def platform_topics(names: TopicNames) -> tuple[TopicSpec, ...]:
         TopicSpec(names.intake_raw),
         TopicSpec(names.intake_deadletter, {"retention.ms": UNLIMITED}),
         TopicSpec(names.assessment_deadletter, {"retention.ms": UNLIMITED}),
+        # The change feed is kept whole: a new subscriber rebuilds its view from the start.
+        TopicSpec(names.assessment_changes, {"retention.ms": UNLIMITED}),
     )
 
 

@@ -8,6 +8,7 @@ EVENTS = "events.v1"
 INTAKE_RAW = "intake.raw.v1"
 INTAKE_DEADLETTER = "intake.deadletter.v1"
 ASSESSMENT_DEADLETTER = "assessment.deadletter.v1"
+ASSESSMENT_CHANGES = "assessment.changes.v1"
 
 # Headers intake puts on every events.v1 record (values are UTF-8 bytes).
 HEADER_EVENT_TYPE = "event-type"
@@ -36,6 +37,7 @@ class TopicNames:
     intake_raw: str = INTAKE_RAW
     intake_deadletter: str = INTAKE_DEADLETTER
     assessment_deadletter: str = ASSESSMENT_DEADLETTER
+    assessment_changes: str = ASSESSMENT_CHANGES
 
     @classmethod
     def with_prefix(cls, prefix: str) -> TopicNames:
@@ -44,4 +46,5 @@ class TopicNames:
             intake_raw=prefix + INTAKE_RAW,
             intake_deadletter=prefix + INTAKE_DEADLETTER,
             assessment_deadletter=prefix + ASSESSMENT_DEADLETTER,
+            assessment_changes=prefix + ASSESSMENT_CHANGES,
         )

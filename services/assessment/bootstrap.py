@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
 
-from services.assessment.adapters import versions
+from services.assessment.adapters import outbox, versions
 from services.assessment.adapters.db import Connection, create_pool, is_environment_error
 from services.assessment.adapters.kafka_log import EndOffsets
 from services.assessment.adapters.outbox import OutboxRelay
@@ -114,6 +114,10 @@ class Runtime:
                     live = await versions.live_version(conn)
                     if live is not None:
                         stored = await _stored_positions(conn, live.schema_name, topic)
+                    pending = await outbox.pending_by_topic(conn)
+                    known = self.settings.topics
+                    idle = {known.assessment_deadletter: 0, known.assessment_changes: 0}
+                    self.metrics.sample_outbox(idle | pending, self.relay.published)
             except Exception as error:  # noqa: BLE001 - the metrics show the stall instead
                 log.debug("lag sampling: no positions from the database (%r)", error)
             if ends is not None:
@@ -155,7 +159,11 @@ async def build_runtime(settings: AssessmentSettings) -> Runtime:
         acks="all",
         log_level=logging.DEBUG,  # per-batch "Received/Processed" lines
     )
-    writer = ProjectionWriter(pool, deadletter_topic=topics.assessment_deadletter)
+    writer = ProjectionWriter(
+        pool,
+        deadletter_topic=topics.assessment_deadletter,
+        changes_topic=topics.assessment_changes,
+    )
     health = FoldHealth()
     metrics = ConsumerMetrics(registry, health)
     producer = ReplaceableProducer(bootstrap=settings.kafka_bootstrap, client_id="assessment")
@@ -174,8 +182,8 @@ async def build_runtime(settings: AssessmentSettings) -> Runtime:
         metrics.holding(records)
         folded = await isolating(records)
         metrics.observe(folded, time.perf_counter() - started, records)
-        if folded.parked:
-            relay.wake()
+        if folded.parked or folded.new_events:
+            relay.wake()  # dead letters or the change feed may be waiting in the outbox
         return folded
 
     async def live_positions(topic: str) -> dict[int, int]:

@@ -92,6 +92,18 @@ class ConsumerMetrics:
             registry=registry,
             buckets=(1, 10, 50, 100, 500, 1000, 5000, 20000),
         )
+        # The outbox (dead letters, the change feed): what waits for the relay.
+        self.outbox_pending = Gauge(
+            "assessment_outbox_pending",
+            "Outbox records committed but not yet published to Kafka, by topic",
+            ["topic"],
+            registry=registry,
+        )
+        self.outbox_published = Counter(
+            "assessment_outbox_published",
+            "Outbox records this process published to Kafka",
+            registry=registry,
+        )
         labels = ["topic", "partition"]
         self.position = Gauge(
             "assessment_partition_position",
@@ -153,6 +165,8 @@ class ConsumerMetrics:
         # Per partition: (position, since when it has lagged without a record in hand,
         # the oldest timestamp of records in hand).
         self._positions: dict[Partition, int] = {}
+        self._outbox_topics: set[tuple[str]] = set()
+        self._outbox_published = 0
         self._in_hand: dict[Partition, float] = {}
         self._lag_seen: dict[Partition, tuple[int, float]] = {}
 
@@ -193,6 +207,19 @@ class ConsumerMetrics:
         self.failures.labels("poison").inc()
 
     # -- sampling (every few seconds) ------------------------------------------------
+
+    def sample_outbox(self, pending: dict[str, int], published: int) -> None:
+        """Pending records per topic (topics not named have none) and the relay's
+        running total of published records."""
+        for (topic,) in list(self._outbox_topics):
+            if topic not in pending:
+                self.outbox_pending.labels(topic).set(0)
+        for topic, count in pending.items():
+            self._outbox_topics.add((topic,))
+            self.outbox_pending.labels(topic).set(count)
+        if published > self._outbox_published:
+            self.outbox_published.inc(published - self._outbox_published)
+            self._outbox_published = published
 
     def sample(self, topic: str, stored: dict[int, int] | None, ends: dict[int, int]) -> None:
         """Lag from the stored positions (None: the database did not answer; the

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
@@ -117,3 +117,45 @@ class EndOffsets:
         except (KafkaError, TimeoutError):
             return None
         return {tp.partition: offset for tp, offset in ends.items()}
+
+
+class FeedTail:
+    """Follows a topic (the change feed) on every partition, outside any group: from
+    the beginning or from its end, as records arrive (`assessment changes tail`)."""
+
+    def __init__(self, *, bootstrap: str, topic: str) -> None:
+        self.topic = topic
+        self._bootstrap = bootstrap
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+        )
+
+    async def records(
+        self, *, from_beginning: bool, on_ready: Callable[[], None] = lambda: None
+    ) -> AsyncIterator[Record]:
+        """Records as they arrive; `on_ready` once positioned (a record produced after
+        it is seen even when following from the end)."""
+        found = await topic_partitions(bootstrap=self._bootstrap, topic=self.topic)
+        if not found:
+            raise RuntimeError(f"topic {self.topic} does not exist")
+        await self._consumer.start()
+        try:
+            partitions = [TopicPartition(self.topic, p) for p in found]
+            self._consumer.assign(partitions)
+            if from_beginning:
+                await self._consumer.seek_to_beginning(*partitions)
+            else:
+                await self._consumer.seek_to_end(*partitions)
+                for tp in partitions:  # resolve the end now, not at the first fetch
+                    await self._consumer.position(tp)
+            on_ready()
+            while True:
+                fetched = await self._consumer.getmany(timeout_ms=1000)
+                for tp in sorted(fetched, key=lambda tp: tp.partition):
+                    for raw in fetched[tp]:
+                        yield Record.from_kafka(raw)
+        finally:
+            await self._consumer.stop()

@@ -31,6 +31,9 @@ _PENDING = """
     SELECT id, topic, key, value, header_names, header_values FROM assessment.outbox
     WHERE published_at IS NULL ORDER BY id LIMIT $1"""
 _MARK = "UPDATE assessment.outbox SET published_at = now() WHERE id = ANY($1::bigint[])"
+# One relay publishes at a time (several assessment instances each run one): two
+# relays sending the same rows concurrently could interleave a unit's records.
+RELAY_LOCK = 7_001_004
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +54,15 @@ async def enqueue(conn: Connection, records: Sequence[OutboxRecord]) -> None:
                 for r in records
             ],
         )
+
+
+async def pending_by_topic(conn: Connection) -> dict[str, int]:
+    """Records not yet published, per topic (for the metrics)."""
+    rows = await conn.fetch(
+        "SELECT topic, count(*) AS n FROM assessment.outbox WHERE published_at IS NULL "
+        "GROUP BY topic"
+    )
+    return {row["topic"]: row["n"] for row in rows}
 
 
 class OutboxRelay:
@@ -103,7 +115,15 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         async with self._pool.acquire() as conn:
-            rows = await conn.fetch(_PENDING, self._batch)
+            if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK):
+                return 0  # another instance's relay is publishing
+            try:
+                return await self._publish_locked(conn)
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock($1)", RELAY_LOCK)
+
+    async def _publish_locked(self, conn: Connection) -> int:
+        rows = await conn.fetch(_PENDING, self._batch)
         if not rows:
             return 0
         producer: Any = await self._producer.usable()
@@ -119,7 +139,6 @@ class OutboxRelay:
         async with asyncio.timeout(30):
             for future in futures:
                 await future
-        async with self._pool.acquire() as conn:
-            await conn.execute(_MARK, [row["id"] for row in rows])
+        await conn.execute(_MARK, [row["id"] for row in rows])
         self.published += len(rows)
         return len(rows)

@@ -20,6 +20,7 @@ import asyncpg
 from services.assessment.adapters.db import Connection
 from services.assessment.adapters.schema import checked_schema
 from services.assessment.domain.calendar import month_of
+from services.assessment.domain.changes import ChangeLog
 from services.assessment.domain.facts import ComplaintFiling, ComplaintVerdict, EventKey, Finding
 from services.assessment.domain.results import Alert, ComplaintState, Warning
 from services.assessment.service_layer.facts import FactBatch
@@ -144,7 +145,8 @@ class Sql:
                  AS r (id, scope, unit_id, rule, level, year, month, issued_at, revoked_at,
                        evidence, status, policy_version, digest)"""
         self.alert_digests = f"SELECT id, digest FROM {s}.alerts WHERE scope = ANY($1::text[])"
-        self.delete_alerts_by_id = f"DELETE FROM {s}.alerts WHERE id = ANY($1::text[])"
+        self.delete_alerts_by_id = f"""
+            DELETE FROM {s}.alerts WHERE id = ANY($1::text[]) RETURNING {_ALERT_COLUMNS}"""
         # Only what the timeline reads (no evidence): unit-years are recomputed often.
         self.unit_year_inputs = f"""
             SELECT 'w' AS kind, id, unit_id, year, issued_at, revoked_at, status, NULL AS rule
@@ -207,12 +209,19 @@ def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
 
 
 class PgProjectionStore:
-    """The projector's store on one projection schema, inside the caller's transaction."""
+    """The projector's store on one projection schema, inside the caller's transaction.
 
-    def __init__(self, conn: Connection, *, schema: str, tz: ZoneInfo) -> None:
+    With `changes` (the live version), every warning and alert it replaces is recorded
+    there, old and new, for the change feed.
+    """
+
+    def __init__(
+        self, conn: Connection, *, schema: str, tz: ZoneInfo, changes: ChangeLog | None = None
+    ) -> None:
         self._conn = conn
         self._sql = sql_for(schema)
         self._tz = tz
+        self._changes = changes
 
     # -- facts ---------------------------------------------------------------------
 
@@ -301,6 +310,8 @@ class PgProjectionStore:
             columns = _columns([warning_row(w) for w in warnings], 12)
             columns[EVIDENCE] = [SEP.join(ids) for ids in columns[EVIDENCE]]
             await self._conn.execute(self._sql.insert_warnings, *columns)
+        if self._changes is not None:
+            self._changes.record(replaced, warnings)
         return replaced
 
     async def replace_alerts(self, scopes: Collection[str], alerts: Sequence[Alert]) -> list[Alert]:
@@ -308,6 +319,8 @@ class PgProjectionStore:
         replaced = [alert_from_row(r) for r in rows]
         if alerts:
             await self._insert_alerts([alert_row(a, self._tz) for a in alerts])
+        if self._changes is not None:
+            self._changes.record(replaced, alerts)
         return replaced
 
     async def sync_alerts(self, scopes: Collection[str], alerts: Sequence[Alert]) -> None:
@@ -318,9 +331,14 @@ class PgProjectionStore:
         rows = [alert_row(a, self._tz) for a in alerts]
         unchanged = {row[0] for row in rows if stored.get(row[0]) == row[-1]}
         stale = [alert_id for alert_id in stored if alert_id not in unchanged]
+        removed = []
         if stale:
-            await self._conn.execute(self._sql.delete_alerts_by_id, stale)
+            removed = await self._conn.fetch(self._sql.delete_alerts_by_id, stale)
         await self._insert_alerts([row for row in rows if row[0] not in unchanged])
+        if self._changes is not None:
+            self._changes.record(
+                [alert_from_row(r) for r in removed], [a for a in alerts if a.id not in unchanged]
+            )
 
     async def _insert_alerts(self, rows: list[tuple[Any, ...]]) -> None:
         if rows:

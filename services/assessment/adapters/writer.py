@@ -2,8 +2,9 @@
 
 `live()` folds into whichever version is live when the transaction starts, holding
 that version's writer lock; if a switch made another version live while it waited
-for the lock, it starts over on the new one. `version(v)` writes into a given
-version (the rebuild).
+for the lock, it starts over on the new one. Its changes to warnings and alerts go
+to the change feed's outbox before it commits. `version(v)` writes into a given
+version (the rebuild), which publishes nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from services.assessment.adapters import deadletter
+from services.assessment.adapters import deadletter, feed
 from services.assessment.adapters.db import Connection
 from services.assessment.adapters.projection_store import PgProjectionStore
 from services.assessment.adapters.versions import (
@@ -24,6 +25,7 @@ from services.assessment.adapters.versions import (
     load_policy,
     lock_writer,
 )
+from services.assessment.domain.changes import ChangeLog
 from services.assessment.domain.policy import Policy
 from services.assessment.service_layer.records import Poison, Record
 
@@ -37,6 +39,8 @@ class WriteTx:
     # Where parked records go; None: a version being built, whose poison the live
     # fold parks already (only counted).
     deadletter_topic: str | None = None
+    # What the transaction changed in the live projections (None: not live).
+    changes: ChangeLog | None = None
 
     async def park(self, poison: Sequence[Poison]) -> Sequence[Poison]:
         if self.deadletter_topic is None:
@@ -54,9 +58,17 @@ class WriteTx:
 
 
 class ProjectionWriter:
-    def __init__(self, pool: asyncpg.Pool, *, deadletter_topic: str | None = None) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        deadletter_topic: str | None = None,
+        changes_topic: str | None = None,
+    ) -> None:
         self._pool = pool
         self._deadletter_topic = deadletter_topic  # parks from live transactions only
+        self._changes_topic = changes_topic  # the change feed, of live transactions only
+        self.changes_published = 0  # changes queued in the outbox by committed transactions
         self._policies: dict[int, Policy] = {}
 
     async def policy_of(self, conn: Connection, version: int) -> Policy:
@@ -67,10 +79,11 @@ class ProjectionWriter:
 
     async def _tx(self, conn: Connection, version: Version, *, live: bool = False) -> WriteTx:
         policy = await self.policy_of(conn, version.version)
-        store = PgProjectionStore(conn, schema=version.schema_name, tz=policy.tz)
+        changes = ChangeLog() if live and self._changes_topic else None
+        store = PgProjectionStore(conn, schema=version.schema_name, tz=policy.tz, changes=changes)
         topic = self._deadletter_topic if live else None
         return WriteTx(conn=conn, version=version, policy=policy, store=store,
-                       deadletter_topic=topic)  # fmt: skip
+                       deadletter_topic=topic, changes=changes)  # fmt: skip
 
     @asynccontextmanager
     async def live(self) -> AsyncIterator[WriteTx]:
@@ -84,8 +97,21 @@ class ProjectionWriter:
                     current = await live_version(conn)
                     if current is None or current.version != version.version:
                         continue  # switched while we waited: fold into the new one
-                    yield await self._tx(conn, version, live=True)
-                    return
+                    tx = await self._tx(conn, version, live=True)
+                    yield tx
+                    queued = await self._publish_changes(tx)
+                    break
+            self.changes_published += queued
+
+    async def _publish_changes(self, tx: WriteTx) -> int:
+        if tx.changes is None or self._changes_topic is None:
+            return 0
+        return await feed.publish_changes(
+            tx.conn,
+            tx.changes.changes(),
+            topic=self._changes_topic,
+            projection_version=tx.version.version,
+        )
 
     @asynccontextmanager
     async def version(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +23,7 @@ from rich.table import Table
 
 from services.assessment import bootstrap
 from services.assessment.adapters import deadletter, versions
-from services.assessment.adapters.kafka_log import HistoryReader
+from services.assessment.adapters.kafka_log import FeedTail, HistoryReader
 from services.assessment.adapters.writer import ProjectionWriter
 from services.assessment.domain.policy import Policy, PolicyError, load_policy
 from services.assessment.service_layer.rebuild import (
@@ -34,15 +35,17 @@ from services.assessment.service_layer.records import REASONS
 from services.assessment.service_layer.retry import RetryReport, retry_parked
 from services.assessment.settings import AssessmentSettings, ProjectionSettings
 from shared.runtime import tune_garbage_collector
-from shared.settings import SettingsError, load_settings
+from shared.settings import KafkaSettings, SettingsError, load_settings
 
 app = typer.Typer(help="Assessment service: projections of efficiency warnings and alerts.")
 versions_app = typer.Typer(help="Projection versions (each a full set of projections).")
 app.add_typer(versions_app, name="versions")
 deadletters_app = typer.Typer(help="Records of events.v1 the fold parked (dead letters).")
 app.add_typer(deadletters_app, name="deadletters")
+changes_app = typer.Typer(help="The change feed for other teams (assessment.changes.v1).")
+app.add_typer(changes_app, name="changes")
 console = Console(stderr=True)
-S = TypeVar("S", bound=ProjectionSettings)
+S = TypeVar("S", bound=KafkaSettings)
 
 
 def _settings(cls: type[S]) -> S:
@@ -51,9 +54,8 @@ def _settings(cls: type[S]) -> S:
     except SettingsError as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from None
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    level = settings.log_level if isinstance(settings, ProjectionSettings) else "WARNING"
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return settings
 
 
@@ -123,6 +125,7 @@ async def _replay(settings: ProjectionSettings, policy: Policy, *, note: str) ->
                 pool=pool,
                 reader=reader,
                 policy=policy,
+                changes_topic=settings.topics.assessment_changes,
                 on_progress=on_progress,
                 note=note,
             )
@@ -139,6 +142,7 @@ def _print_report(report: RebuildReport) -> None:
         f"({report.records_per_second:,.0f}/s), {report.poison} unusable"
     )
     out.print("phases (s): " + ", ".join(f"{k} {v}" for k, v in report.phases.items()))
+    out.print(f"change feed: {report.changes_published} changes queued for subscribers")
     if report.previous_version is not None:
         out.print(
             f"previous version {report.previous_version} kept; drop it with "
@@ -281,7 +285,11 @@ async def _retry(settings: ProjectionSettings, *, reason: str | None) -> RetryRe
     try:
         async with pool.acquire() as conn:
             records = await deadletter.retryable(conn, topic=settings.topics.events, reason=reason)
-        writer = ProjectionWriter(pool, deadletter_topic=settings.topics.assessment_deadletter)
+        writer = ProjectionWriter(
+            pool,
+            deadletter_topic=settings.topics.assessment_deadletter,
+            changes_topic=settings.topics.assessment_changes,
+        )
         with Progress(
             TextColumn("retrying"),
             BarColumn(),
@@ -297,6 +305,70 @@ async def _retry(settings: ProjectionSettings, *, reason: str | None) -> RetryRe
             )
     finally:
         await pool.close()
+
+
+OutDir = Annotated[Path, typer.Option("--out", help="Directory to write to.")]
+
+
+@app.command()
+def schemas(out: OutDir) -> None:
+    """Write the JSON Schema of the change feed's payloads (a warning, an alert)."""
+    from services.assessment.entrypoints.feed_docs import write_feed_schemas
+
+    for path in write_feed_schemas(out):
+        typer.echo(str(path))
+
+
+@app.command()
+def asyncapi(out: OutDir) -> None:
+    """Write the AsyncAPI document of the change feed (assessment.asyncapi.json, .yaml)."""
+    from services.assessment.entrypoints.feed_docs import asyncapi_document, dump_json
+
+    document = asyncapi_document()
+    out.mkdir(parents=True, exist_ok=True)
+    json_path = out / "assessment.asyncapi.json"
+    json_path.write_text(dump_json(json.loads(document.to_json())), encoding="utf-8")
+    yaml_path = out / "assessment.asyncapi.yaml"
+    yaml_path.write_text(document.to_yaml(), encoding="utf-8")
+    typer.echo(f"{json_path}\n{yaml_path}")
+
+
+@changes_app.command("tail")
+def tail_changes(
+    from_beginning: Annotated[
+        bool, typer.Option("--from-beginning", help="Start at the feed's first record.")
+    ] = False,
+    limit: Annotated[int | None, typer.Option(min=1, help="Stop after this many records.")] = None,
+) -> None:
+    """Print the change feed live, one JSON line per record: position, key, the
+    CloudEvents attributes and the warning or alert (Ctrl-C ends it)."""
+    settings = _settings(KafkaSettings)
+    try:
+        asyncio.run(_tail(settings, from_beginning=from_beginning, limit=limit))
+    except KeyboardInterrupt:
+        pass
+    except RuntimeError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
+
+
+async def _tail(settings: KafkaSettings, *, from_beginning: bool, limit: int | None) -> None:
+    tail = FeedTail(bootstrap=settings.kafka_bootstrap, topic=settings.topics.assessment_changes)
+    printed = 0
+    start = "the beginning" if from_beginning else "now"
+    ready = lambda: console.print(f"following {tail.topic} from {start}")  # noqa: E731
+    async for record in tail.records(from_beginning=from_beginning, on_ready=ready):
+        line = {
+            "partition": record.partition,
+            "offset": record.offset,
+            "key": record.key.decode("utf-8", errors="replace") if record.key else None,
+            **{name: value.decode("utf-8", errors="replace") for name, value in record.headers},
+            "data": json.loads(record.value) if record.value else None,
+        }
+        typer.echo(json.dumps(line, ensure_ascii=False))
+        printed += 1
+        if limit is not None and printed >= limit:
+            return
 
 
 def main() -> None:

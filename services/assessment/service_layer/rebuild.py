@@ -17,13 +17,14 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from services.assessment.adapters import bulk_store, versions
+from services.assessment.adapters import bulk_store, feed, versions
 from services.assessment.adapters.db import Connection
 from services.assessment.adapters.kafka_log import HistoryReader
 from services.assessment.adapters.projection_store import sql_for
 from services.assessment.adapters.schema import migrate_projection
 from services.assessment.adapters.version_diff import TableDiff, diff_table
 from services.assessment.adapters.writer import ProjectionWriter
+from services.assessment.domain.changes import diff
 from services.assessment.domain.policy import Policy
 from services.assessment.service_layer.bulk import (
     evaluate_all,
@@ -54,6 +55,7 @@ class RebuildReport:
     warnings: TableDiff | None
     alerts: TableDiff | None
     phases: dict[str, float]  # seconds per phase: load, evaluate, index, catch_up, switch
+    changes_published: int = 0  # the switch's changes queued for the change feed
 
     @property
     def records_per_second(self) -> float:
@@ -107,9 +109,12 @@ async def rebuild(
     pool: asyncpg.Pool,
     reader: HistoryReader,
     policy: Policy,
+    changes_topic: str,
     on_progress: Progress | None = None,
     note: str | None = None,
 ) -> RebuildReport:
+    """Build a new version and switch to it; the switch queues, for the change feed,
+    the difference between the old live version and the new one."""
     started = time.monotonic()
     async with pool.acquire() as lock_conn:
         if not await versions.try_lock_rebuild(lock_conn):
@@ -126,6 +131,7 @@ async def rebuild(
                     reader=reader,
                     version=version,
                     policy=policy,
+                    changes_topic=changes_topic,
                     plan=_Plan(on_progress),
                     started=started,
                     discarded=discarded,
@@ -143,6 +149,7 @@ async def _build_and_switch(
     reader: HistoryReader,
     version: versions.Version,
     policy: Policy,
+    changes_topic: str,
     plan: _Plan,
     started: float,
     discarded: list[int],
@@ -191,6 +198,7 @@ async def _build_and_switch(
         )
     clock.lap("catch_up")
     # 3. Switch: the live writer waits on its lock for the few records folded here.
+    # Subscribers of the change feed learn the difference, in the same transaction.
     async with pool.acquire() as conn, conn.transaction():
         await versions.lock_writer(conn, version.version)
         previous = await versions.live_version(conn)
@@ -201,6 +209,11 @@ async def _build_and_switch(
                 async with writer.version(version, conn=conn) as tx:
                     deadletters.add(await fold(tx, batch))
                 plan.advance(len(batch))
+        old = previous.schema_name if previous is not None else None
+        changes = diff(*await feed.differing_results(conn, old, version.schema_name))
+        published = await feed.publish_changes(
+            conn, changes, topic=changes_topic, projection_version=version.version
+        )
         await versions.switch_live(conn, to_version=version.version)
     clock.lap("switch")
 
@@ -224,6 +237,7 @@ async def _build_and_switch(
         warnings=warnings,
         alerts=alerts,
         phases=phases,
+        changes_published=published,
     )
 
 

@@ -7,36 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from shared.catalogue import AlertLevel, AlertRule, Status, WarningRule
-
-
-class WarningOut(BaseModel):
-    id: str = Field(examples=["W-4f1c2a9b0e7d6c5b4a392817"])
-    staff_id: str
-    unit_id: str
-    rule: WarningRule
-    period: str = Field(description="YYYY-MM the warning was issued in.")
-    issued_at: datetime
-    evidence: list[str] = Field(description="Ids of the events it rests on.")
-    status: Status
-    policy_version: str
-    revoked_at: datetime | None = None
-
-
-class AlertOut(BaseModel):
-    id: str
-    unit_id: str
-    rule: AlertRule
-    level: AlertLevel
-    year: int
-    issued_at: datetime
-    evidence: list[str] = Field(
-        description="Event ids (obstruction, unit_wide_violation), warning ids "
-        "(accumulated_warnings) or alert ids (leadership_accountability)."
-    )
-    status: Status
-    policy_version: str
-    revoked_at: datetime | None = None
+from services.assessment.service_layer.published import AlertOut, WarningOut
 
 
 class StaffWarnings(BaseModel):
