@@ -35,6 +35,8 @@ from shared.settings import SettingsError, load_settings
 app = typer.Typer(help="Assessment service: projections of efficiency warnings and alerts.")
 versions_app = typer.Typer(help="Projection versions (each a full set of projections).")
 app.add_typer(versions_app, name="versions")
+tokens_app = typer.Typer(help="Read tokens for the query API.", no_args_is_help=True)
+app.add_typer(tokens_app, name="tokens")
 console = Console(stderr=True)
 S = TypeVar("S", bound=ProjectionSettings)
 
@@ -160,6 +162,20 @@ def _print_report(report: RebuildReport) -> None:
             )
     if report.warnings is not None:
         out.print(table)
+
+
+@tokens_app.command("new")
+def new_read_token() -> None:
+    """Print a fresh read token and the READ_TOKENS entry that configures it.
+
+    Only the entry (the token's SHA-256 digest) goes into the configuration; the token
+    is shown once, here. Add the entry beside the old one to rotate, then remove the old.
+    """
+    from shared.tokens import new_token, token_digest
+
+    token = new_token()
+    typer.echo(f"read token (give it to the reader; it is not stored anywhere):\n  {token}")
+    typer.echo(f"READ_TOKENS entry (separate entries with ','):\n  {token_digest(token)}")
 
 
 @versions_app.command("list")

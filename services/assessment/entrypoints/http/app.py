@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
@@ -15,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram,
 
 from services.assessment.adapters.read_model import NoLiveVersionError
 from services.assessment.entrypoints.http.routes import QueryDeps, router
+from shared.tokens import DigestMatcher
 
 Readiness = Callable[[], Awaitable[list[str]]]
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -22,18 +22,14 @@ Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 _bearer = HTTPBearer(auto_error=False, description="A read token (READ_TOKENS).")
 
 
-def _token_checker(tokens: Iterable[str]) -> Callable[..., Awaitable[None]]:
-    allowed = tuple(tokens)
+def _token_checker(digests: Iterable[str]) -> Callable[..., Awaitable[None]]:
+    # Compares the token's digest with every configured one in constant time.
+    matcher = DigestMatcher((digest, True) for digest in digests)
 
     async def check(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> None:
-        given = credentials.credentials if credentials else ""
-        # Compare against every token in constant time: no early exit leaks which matched.
-        matched = False
-        for token in allowed:
-            matched |= secrets.compare_digest(given.encode(), token.encode())
-        if not matched:
+        if credentials is None or matcher.match(credentials.credentials) is None:
             raise HTTPException(
                 status_code=status.HTTP_401_UNAUTHORIZED,
                 detail="a valid read token is required (Authorization: Bearer <token>)",
@@ -46,7 +42,7 @@ def _token_checker(tokens: Iterable[str]) -> Callable[..., Awaitable[None]]:
 def create_app(
     *,
     query_deps: QueryDeps,
-    read_tokens: Iterable[str],
+    read_tokens: Iterable[str],  # digests (sha256:<hex>)
     readiness: Readiness,
     registry: CollectorRegistry,
     lifespan: Lifespan | None = None,

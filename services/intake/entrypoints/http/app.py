@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
@@ -15,8 +16,10 @@ from services.intake.metrics import IntakeMetrics
 from services.intake.settings import IntakeSettings
 
 from .events import events_router
-from .openapi import install_openapi
-from .responses import json_response
+from .openapi import RETRY_AFTER_HEADER, install_openapi
+from .responses import ErrorBody, json_response
+
+log = logging.getLogger(__name__)
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -63,13 +66,30 @@ def create_app(
     async def healthz() -> Response:
         return json_response({"status": "ok"})
 
-    @app.get("/readyz", tags=["operations"], summary="Kafka is reachable")
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        summary="Kafka is reachable",
+        responses={
+            503: {
+                "model": ErrorBody,
+                "description": "Kafka is not reachable (the reason is in the log).",
+                "headers": RETRY_AFTER_HEADER,
+            }
+        },
+    )
     async def readyz() -> Response:
         try:
             await readiness.check_ready()
         except PublishError as failed:
+            # Unauthenticated: the client's error text stays in the log.
+            log.warning("not ready: %s", failed)
             return json_response(
-                {"status": "unavailable", "error": "kafka_unavailable", "detail": str(failed)},
+                {
+                    "status": "unavailable",
+                    "error": "kafka_unavailable",
+                    "detail": "Kafka is not reachable",
+                },
                 status=503,
                 headers=retry_after,
             )
