@@ -55,6 +55,7 @@ def schemathesis(service: ServiceProcess, token: str) -> subprocess.Popen[str]:
     )
 
 
+@pytest.mark.timeout(900)  # about a minute alone; much longer on a machine shared with others
 def test_both_services_conform_to_their_openapi_documents(assessment_env: AssessmentEnv) -> None:
     assessment = assessment_env.start().wait_ready()
     intake = intake_process(
