@@ -49,6 +49,7 @@ from services.intake.domain.records import OutboundRecord, event_record
 from shared.events import Event, parse_inbound
 from shared.kafka_topics import delete_topics, ensure_topics, platform_topics
 from shared.producer import producer_options
+from shared.tokens import token_digest
 from shared.topics import TopicNames
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -209,7 +210,9 @@ async def start_server(bootstrap: str, prefix: str, port: int) -> asyncio.subpro
         "KAFKA_BOOTSTRAP": bootstrap,
         "KAFKA_TOPIC_PREFIX": prefix,
         "INTAKE_PORT": str(port),
-        "INTAKE_TOKENS": json.dumps({TOKEN: "*"}),
+        "INTAKE_TOKENS": json.dumps({token_digest(TOKEN): "*"}),
+        "INTAKE_RATE_PER_S": "1000000",  # measure intake, not its rate limit
+        "INTAKE_RATE_BURST": "1000000",
         "INTAKE_RAW_GROUP": f"{prefix}intake-raw",
     }
     SERVER_LOG.parent.mkdir(exist_ok=True)

@@ -22,6 +22,7 @@ import httpx
 
 from bench.generator import Generator
 from services.assessment.domain.ids import WARNING_PREFIX, stable_id
+from shared.tokens import token_digest
 from tests.support.processes import ServiceProcess
 from tests.support.stack import free_port
 
@@ -121,8 +122,10 @@ async def measure_live_latency(
         "KAFKA_BOOTSTRAP": bootstrap,
         "KAFKA_TOPIC_PREFIX": prefix,
         "DATABASE_URL": database_url,
-        "INTAKE_TOKENS": f'{{"{INTAKE_TOKEN}": "*"}}',
-        "READ_TOKENS": READ_TOKEN,
+        "INTAKE_TOKENS": f"{token_digest(INTAKE_TOKEN)}=*",
+        "INTAKE_RATE_PER_S": "1000000",  # measure latency, not the rate limit
+        "INTAKE_RATE_BURST": "1000000",
+        "READ_TOKENS": token_digest(READ_TOKEN),
         "LOG_LEVEL": "WARNING",
     }
     logs = Path(os.environ.get("BENCH_LOGS", "/tmp"))

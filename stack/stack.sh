@@ -5,8 +5,14 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 export KAFKA_BOOTSTRAP=${KAFKA_BOOTSTRAP:-}
-export INTAKE_TOKENS=${INTAKE_TOKENS:-'{"dev-token": "*"}'}
-export READ_TOKENS=${READ_TOKENS:-dev-read-token}
+# The services are configured with token digests (sha256:<hex>), never tokens; the local
+# defaults are the digests of dev-token (any source) and dev-read-token.
+token_digest() { printf 'sha256:%s' "$(printf '%s' "$1" | sha256sum | cut -d' ' -f1)"; }
+DEV_TOKENS=0
+[ -z "${INTAKE_TOKENS:-}" ] && DEV_TOKENS=1
+[ -z "${READ_TOKENS:-}" ] && DEV_TOKENS=$((DEV_TOKENS + 2))
+export INTAKE_TOKENS=${INTAKE_TOKENS:-"$(token_digest dev-token)=*"}
+export READ_TOKENS=${READ_TOKENS:-"$(token_digest dev-read-token)"}
 
 infra_up() {
   "$ROOT/stack/kafka.sh" start
@@ -23,8 +29,8 @@ up() {
   cat <<INFO
 
 The stack is up.
-  intake       http://127.0.0.1:${INTAKE_PORT:-8080}   (docs /docs)   token: $( [ "$INTAKE_TOKENS" = '{"dev-token": "*"}' ] && echo "dev-token (any source)" || echo "from INTAKE_TOKENS")
-  assessment   http://127.0.0.1:${ASSESSMENT_PORT:-8081}   (docs /docs)   read token: $( [ "$READ_TOKENS" = dev-read-token ] && echo dev-read-token || echo "from READ_TOKENS")
+  intake       http://127.0.0.1:${INTAKE_PORT:-8080}   (docs /docs)   token: $( (( DEV_TOKENS & 1 )) && echo "dev-token (any source)" || echo "from INTAKE_TOKENS")
+  assessment   http://127.0.0.1:${ASSESSMENT_PORT:-8081}   (docs /docs)   read token: $( (( DEV_TOKENS & 2 )) && echo dev-read-token || echo "from READ_TOKENS")
   kafka        $KAFKA_BOOTSTRAP
   postgres     $DATABASE_URL
 Stop it with: make down   (events survive a restart)

@@ -206,14 +206,16 @@ async def build_runtime(settings: AssessmentSettings) -> Runtime:
     end_offsets = EndOffsets(bootstrap=settings.kafka_bootstrap)
 
     async def readiness() -> list[str]:
+        """Stable codes for the unauthenticated /readyz; the details go to the log."""
         problems = []
         try:
             async with read_model.snapshot():
                 pass
-        except (OSError, asyncpg.PostgresError, RuntimeError) as error:
-            problems.append(f"database: {error}")
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, RuntimeError) as error:
+            log.warning("not ready: database: %r", error)
+            problems.append("database_unavailable")
         if await end_offsets(topics.events) is None:
-            problems.append("kafka: not reachable")
+            problems.append("kafka_unavailable")
         if stalled := health.problem(settings.assessment_fold_stall_s):
             problems.append(stalled)
         return problems

@@ -44,7 +44,8 @@ class FoldHealth:
     def failed(self, error: BaseException) -> None:
         if self.failing_since is None:
             self.failing_since = self._clock()
-        self.last_error = f"{type(error).__name__}: {error}"[:500]
+        # The kind only: the detail (which may name hosts or SQL) goes to the log.
+        self.last_error = type(error).__name__
 
     def seconds_since_last_fold(self) -> float:
         return self._clock() - (self.last_success or self.started)
@@ -57,9 +58,7 @@ class FoldHealth:
         failing = self.failing_for()
         if self.failing_since is None or failing < threshold_s:
             return None
-        return (
-            f"fold: failing for {failing:.0f} s (threshold {threshold_s:.0f} s): {self.last_error}"
-        )
+        return "fold_stalled"
 
     def as_dict(self, threshold_s: float) -> dict[str, object]:
         return {

@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
 from shared.settings import KafkaSettings
+from shared.tokens import check_digest
 
 
 class ProjectionSettings(KafkaSettings):
@@ -46,7 +47,9 @@ class AssessmentSettings(ProjectionSettings):
     """The running service: projections plus the query API."""
 
     read_tokens: Annotated[frozenset[str], NoDecode] = Field(
-        min_length=1, description="Comma-separated bearer tokens allowed to query (READ_TOKENS)."
+        min_length=1,
+        description="Comma-separated digests (sha256:<hex>) of the read tokens allowed to "
+        "query (READ_TOKENS); `assessment tokens new` prints one.",
     )
     assessment_host: str = "127.0.0.1"
     assessment_port: int = Field(default=8081, ge=1, le=65535)
@@ -64,5 +67,10 @@ class AssessmentSettings(ProjectionSettings):
     @classmethod
     def _split_tokens(cls, value: object) -> object:
         if isinstance(value, str):
-            return frozenset(token.strip() for token in value.split(",") if token.strip())
+            value = [token.strip() for token in value.split(",") if token.strip()]
+        if isinstance(value, list | tuple | set | frozenset):
+            return frozenset(
+                check_digest(str(digest), f"token #{position}")
+                for position, digest in enumerate(value, start=1)
+            )
         return value

@@ -15,6 +15,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
 from shared.settings import KafkaSettings
+from shared.tokens import check_digest
 
 ANY_SOURCE: Literal["*"] = "*"
 MAX_BATCH = 1000  # CONTRACT.md: an array of 1-1000 envelopes
@@ -22,7 +23,7 @@ MAX_BODY_BYTES = 4 * 1024 * 1024  # CONTRACT.md: max 4 MiB
 DEFAULT_RAW_GROUP = "intake-raw"
 _SOURCE = re.compile(r"^[a-z0-9._-]{1,64}$")
 
-# token -> the sources it may send for, or "*" for any source
+# token digest (sha256:<hex>) -> the sources it may send for, or "*" for any source
 TokenGrants = dict[str, tuple[str, ...] | Literal["*"]]
 
 
@@ -32,8 +33,11 @@ class IntakeSettings(KafkaSettings):
     intake_host: str = Field(default="127.0.0.1", min_length=1, description="HTTP bind address.")
     intake_port: int = Field(default=8080, ge=1, le=65535, description="HTTP port.")
     intake_tokens: Annotated[TokenGrants, NoDecode] = Field(
-        description='Bearer tokens as a JSON object: {"token": ["source", ...] or "*"}.',
-        examples=['{"dev-token": "*", "hotline-token": ["hotline-95598"]}'],
+        description=(
+            'Token digests and their sources: {"sha256:<hex>": ["source", ...] or "*"} or '
+            "sha256:<hex>=source1,source2;sha256:<hex>=* (`intake tokens new` prints one)."
+        ),
+        examples=['{"sha256:9f86d0...": "*", "sha256:2c26b4...": ["hotline-95598"]}'],
     )
     intake_max_body_bytes: int = Field(
         default=MAX_BODY_BYTES, ge=1024, le=MAX_BODY_BYTES, description="Largest request body."
@@ -54,6 +58,15 @@ class IntakeSettings(KafkaSettings):
     intake_retry_after_s: int = Field(
         default=2, ge=1, le=3600, description="Retry-After sent with a 503."
     )
+    intake_rate_per_s: float = Field(
+        default=100.0,
+        gt=0,
+        le=1_000_000,
+        description="Requests per second each token may make on average (429 beyond).",
+    )
+    intake_rate_burst: int = Field(
+        default=500, ge=1, le=1_000_000, description="Requests a token may make at once."
+    )
     intake_raw_group: str = Field(
         default=DEFAULT_RAW_GROUP,
         pattern=r"^[A-Za-z0-9._-]{1,200}$",
@@ -67,10 +80,11 @@ class IntakeSettings(KafkaSettings):
 
 
 def parse_token_grants(value: Any) -> TokenGrants:
-    """Decode and check INTAKE_TOKENS; messages never repeat a token.
+    """Decode and check INTAKE_TOKENS; messages never repeat a token or digest.
 
-    Two forms: a JSON object {"token": ["source", ...] or "*"}, or the compact
-    `token=source1,source2;token2=*` that is easy to write in compose files.
+    Two forms: a JSON object {"sha256:<hex>": ["source", ...] or "*"}, or the compact
+    `sha256:<hex>=source1,source2;sha256:<hex>=*` that is easy to write in compose files.
+    A plain token where a digest belongs is refused: it would be a secret in the clear.
     """
     if isinstance(value, bytes):
         value = value.decode()
@@ -88,7 +102,7 @@ def parse_token_grants(value: Any) -> TokenGrants:
             raise ValueError(f"{where} is empty or has surrounding whitespace")
         if any(ch.isspace() or not ch.isprintable() for ch in token):
             raise ValueError(f"{where} contains whitespace or control characters")
-        grants[token] = _parse_sources(sources, where)
+        grants[check_digest(token, where)] = _parse_sources(sources, where)
     return grants
 
 
@@ -105,8 +119,8 @@ def _compact_grants(text: str) -> dict[str, Any]:
         token, equals, sources = part.partition("=")
         if not equals:
             raise ValueError(
-                f'grant #{position} has no "=": use token=source1,source2 or token=* '
-                "(or a JSON object)"
+                f'grant #{position} has no "=": use sha256:<hex>=source1,source2 or '
+                "sha256:<hex>=* (or a JSON object)"
             )
         grants[token.strip()] = (
             ANY_SOURCE if sources.strip() == ANY_SOURCE else sources.strip().split(",")

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from bench.generator import Generator
+from shared.tokens import token_digest
 from tests.support.assessment_env import AssessmentEnv, caught_up, oracle
 from tests.support.processes import ServiceProcess
 from tests.support.stack import free_port
@@ -28,7 +29,7 @@ def intake_process(env: AssessmentEnv) -> ServiceProcess:
         env={
             **env.env,
             "INTAKE_PORT": str(port),
-            "INTAKE_TOKENS": f"{TOKEN}=*",
+            "INTAKE_TOKENS": f"{token_digest(TOKEN)}=*",
             "INTAKE_RAW_GROUP": f"{env.env['ASSESSMENT_GROUP']}-raw",
         },
         port=port,

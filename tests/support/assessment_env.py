@@ -18,6 +18,7 @@ from services.assessment.domain.reference import History, evaluate_history
 from services.assessment.service_layer.facts import facts_from_events
 from shared.events import parse_recorded
 from shared.kafka_topics import delete_topics, ensure_topics, platform_topics
+from shared.tokens import token_digest
 from shared.topics import TopicNames
 from tests.support.processes import ServiceProcess, assessment_process
 from tests.support.stack import free_port
@@ -72,7 +73,7 @@ def assessment_env(  # registered in tests/conftest.py
             "KAFKA_TOPIC_PREFIX": prefix,
             "TOPIC_PARTITIONS": "3",
             "ASSESSMENT_GROUP": f"assessment-{unique}",
-            "READ_TOKENS": READ_TOKEN,
+            "READ_TOKENS": token_digest(READ_TOKEN),
             "LOG_LEVEL": "INFO",
         },
         topics=TopicNames.with_prefix(prefix),

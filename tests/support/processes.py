@@ -76,3 +76,15 @@ def assessment_process(
         port=port,
         log=log,
     )
+
+
+def intake_process(
+    *, env: dict[str, str], port: int, log: Path, tokens: str, extra: dict[str, str] | None = None
+) -> ServiceProcess:
+    """`intake serve` with INTAKE_TOKENS = `tokens` (digests, see shared.tokens)."""
+    return ServiceProcess(
+        [str(BIN / "intake"), "serve"],
+        env={**env, "INTAKE_PORT": str(port), "INTAKE_TOKENS": tokens, **(extra or {})},
+        port=port,
+        log=log,
+    )

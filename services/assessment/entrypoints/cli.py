@@ -44,6 +44,8 @@ deadletters_app = typer.Typer(help="Records of events.v1 the fold parked (dead l
 app.add_typer(deadletters_app, name="deadletters")
 changes_app = typer.Typer(help="The change feed for other teams (assessment.changes.v1).")
 app.add_typer(changes_app, name="changes")
+tokens_app = typer.Typer(help="Read tokens for the query API.", no_args_is_help=True)
+app.add_typer(tokens_app, name="tokens")
 console = Console(stderr=True)
 S = TypeVar("S", bound=KafkaSettings)
 
@@ -170,6 +172,20 @@ def _print_report(report: RebuildReport) -> None:
             )
     if report.warnings is not None:
         out.print(table)
+
+
+@tokens_app.command("new")
+def new_read_token() -> None:
+    """Print a fresh read token and the READ_TOKENS entry that configures it.
+
+    Only the entry (the token's SHA-256 digest) goes into the configuration; the token
+    is shown once, here. Add the entry beside the old one to rotate, then remove the old.
+    """
+    from shared.tokens import new_token, token_digest
+
+    token = new_token()
+    typer.echo(f"read token (give it to the reader; it is not stored anywhere):\n  {token}")
+    typer.echo(f"READ_TOKENS entry (separate entries with ','):\n  {token_digest(token)}")
 
 
 @versions_app.command("list")

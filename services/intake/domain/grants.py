@@ -1,17 +1,26 @@
-"""Bearer tokens and the sources each may send for (CONTRACT.md)."""
+"""Bearer tokens and the sources each may send for (CONTRACT.md).
+
+Tokens are configured as digests (`shared.tokens`); several may grant the same
+sources, so that a token can be rotated: add the new digest, hand out the new token,
+remove the old digest.
+"""
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from shared.tokens import DigestMatcher
+
 
 @dataclass(frozen=True, slots=True)
 class Grant:
-    """What one token may do: send events for `sources`, or for any source when None."""
+    """What one token may do: send events for `sources`, or for any source when None.
 
+    `digest` names the token (for its rate limit) without being a secret."""
+
+    digest: str
     sources: frozenset[str] | None
 
     def allows(self, source: str) -> bool:
@@ -25,21 +34,18 @@ class ForbiddenSource:
 
 
 class TokenRegistry:
-    """Looks tokens up in constant time per configured token (no early exit on a match)."""
+    """Finds a presented token's grant by comparing its digest with every configured
+    one in constant time (`DigestMatcher`)."""
 
     def __init__(self, grants: Mapping[str, Sequence[str] | Literal["*"]]) -> None:
-        self._grants = [
-            (token.encode(), Grant(None if sources == "*" else frozenset(sources)))
-            for token, sources in grants.items()
-        ]
+        """`grants`: digest (`sha256:<hex>`) -> the sources it may send for, or "*"."""
+        self._matcher = DigestMatcher(
+            (digest, Grant(digest, None if sources == "*" else frozenset(sources)))
+            for digest, sources in grants.items()
+        )
 
     def lookup(self, token: str) -> Grant | None:
-        candidate = token.encode()
-        found: Grant | None = None
-        for known, grant in self._grants:
-            if hmac.compare_digest(known, candidate):
-                found = grant
-        return found
+        return self._matcher.match(token)
 
 
 def forbidden_sources(items: Sequence[object], grant: Grant) -> list[ForbiddenSource]:

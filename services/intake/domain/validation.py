@@ -7,6 +7,7 @@ the shape (one object or an array of 1..max objects: 400 otherwise), then
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +35,10 @@ class BodyError(Exception):
         super().__init__(detail)
         self.code = code
         self.detail = detail
+
+
+class BatchTooLargeError(BodyError):
+    """More events than one request may carry (HTTP 413, CONTRACT.md)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,10 +75,51 @@ class Submission:
 
 
 def decode_json(body: bytes) -> Any:
+    """The JSON document of `body`, refused when malformed or when an object repeats a
+    key (orjson would silently keep the last value: which one counts is ambiguous)."""
     try:
-        return orjson.loads(body)
+        document = orjson.loads(body)
     except orjson.JSONDecodeError as error:
         raise BodyError("malformed_json", f"not valid JSON (UTF-8): {error}") from None
+    check_unique_keys(body, document)
+    return document
+
+
+def check_unique_keys(body: bytes, document: Any) -> None:
+    """Raise `BodyError("duplicate_key")` if an object in `body` repeats a key.
+
+    The cheap test: every key of the text is followed by exactly one colon outside
+    strings, and colons inside strings are written as ':' or as the escape \\u003a.
+    Re-serialising the parsed document (which kept one value per key) writes every
+    colon literally, so without that escape both texts hold the same number of colons
+    exactly when no key-value pair was dropped. Only when they differ, or the escape
+    occurs, is the body parsed again in Python to name the repeated key.
+    """
+    if b"\\u003" not in body and body.count(b":") == orjson.dumps(document).count(b":"):
+        return
+    try:
+        json.loads(body, object_pairs_hook=_unique_object)
+    except _DuplicateKeyError as duplicate:
+        raise BodyError(
+            "duplicate_key", f"key {duplicate.key!r} appears twice in one JSON object"
+        ) from None
+
+
+class _DuplicateKeyError(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKeyError(key)
+            seen.add(key)
+    return found
 
 
 def split_submission(body: bytes, *, max_batch: int) -> Submission:
@@ -93,7 +139,7 @@ def _check_count(count: int, max_batch: int) -> None:
     if count == 0:
         raise BodyError("empty_batch", f"the array is empty: send 1 to {max_batch} events")
     if count > max_batch:
-        raise BodyError(
+        raise BatchTooLargeError(
             "batch_too_large", f"the array has {count} events; at most {max_batch} per request"
         )
 
@@ -129,6 +175,7 @@ def validate_submission(body: bytes, *, max_batch: int, received_at: datetime) -
         raise
     if is_batch:
         _check_count(len(events), max_batch)
+    decode_json(body)  # refuses repeated keys: pydantic, too, would keep the last value
     return events
 
 

@@ -1,4 +1,4 @@
-"""`intake` command line: serve, import, schemas, asyncapi."""
+"""`intake` command line: serve, import, schemas, asyncapi, tokens."""
 
 from __future__ import annotations
 
@@ -24,6 +24,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+tokens_app = typer.Typer(help="Bearer tokens for POST /v1/events.", no_args_is_help=True)
+app.add_typer(tokens_app, name="tokens")
 
 OutDir = Annotated[
     Path, typer.Option("--out", help="Directory to write into (created if missing).")
@@ -150,6 +153,37 @@ def asyncapi(out: OutDir) -> None:
     yaml_path = out / "asyncapi.yaml"
     yaml_path.write_text(document.to_yaml(), encoding="utf-8")
     typer.echo(f"{json_path}\n{yaml_path}")
+
+
+@tokens_app.command("new")
+def new_token(
+    sources: Annotated[
+        list[str],
+        typer.Option(
+            "--source",
+            help='A source the token may send for (repeat for several), or "*" for any.',
+        ),
+    ],
+) -> None:
+    """Print a fresh token and the INTAKE_TOKENS entry that configures it.
+
+    Only the entry (the token's SHA-256 digest) goes into the configuration; the token
+    itself is shown once, here, for the upstream team. Add the entry beside the old
+    one to rotate a token, then remove the old one.
+    """
+    from services.intake.settings import parse_token_grants
+    from shared.tokens import new_token as fresh_token
+    from shared.tokens import token_digest
+
+    token = fresh_token()
+    entry = f"{token_digest(token)}={','.join(sources)}"
+    try:
+        parse_token_grants(entry)
+    except ValueError as error:
+        typer.echo(f"--source: {error}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"token (give it to the sender; it is not stored anywhere):\n  {token}")
+    typer.echo(f"INTAKE_TOKENS entry (compact form; separate entries with ';'):\n  {entry}")
 
 
 def main() -> None:

@@ -204,7 +204,12 @@ async def test_a_pair_reused_across_types_counts_once_live_and_in_a_rebuild(
     reader = HistoryReader(bootstrap=bootstrap, topic=events_topic, batch_records=1000)
     await reader.start()
     try:
-        report = await rebuild(pool=pool, reader=reader, policy=load_default_policy())
+        report = await rebuild(
+            pool=pool,
+            reader=reader,
+            policy=load_default_policy(),
+            changes_topic=assessment_env.topics.assessment_changes,
+        )
     finally:
         await reader.stop()
         await pool.close()
@@ -273,7 +278,7 @@ async def test_a_stalled_fold_shows_on_readyz_and_metrics_and_recovers(
 
             answer = await wait_for(
                 readyz,
-                until=lambda r: r.status_code == 503 and "fold: failing" in r.text,
+                until=lambda r: r.status_code == 503 and "fold_stalled" in r.text,
                 timeout=60,
                 what="/readyz 503 naming the stalled fold",
             )

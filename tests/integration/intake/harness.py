@@ -11,6 +11,7 @@ import httpx
 from services.intake.bootstrap import IntakeService, build_service
 from services.intake.settings import IntakeSettings
 from shared.kafka_topics import delete_topics
+from shared.tokens import token_digest
 
 TOKEN = "it-token"
 
@@ -25,7 +26,7 @@ def settings_for(bootstrap: str, unique: str, **overrides: object) -> IntakeSett
         "kafka_topic_prefix": f"it-{unique}.",
         "topic_partitions": 3,
         "intake_raw_group": f"intake-raw-{unique}",
-        "intake_tokens": {TOKEN: "*"},
+        "intake_tokens": {token_digest(TOKEN): "*"},
         **overrides,
     }
     return IntakeSettings(**values)  # type: ignore[arg-type]

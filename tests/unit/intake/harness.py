@@ -8,11 +8,12 @@ import httpx
 
 from services.intake.metrics import IntakeMetrics
 from services.intake.settings import IntakeSettings
+from shared.tokens import token_digest
 from tests.unit.intake.fakes import FakePublisher
 
 ANY_TOKEN = "tok-any-source"
 HOTLINE_TOKEN = "tok-hotline"
-TOKENS = {ANY_TOKEN: "*", HOTLINE_TOKEN: ["hotline-95598"]}
+TOKENS = {token_digest(ANY_TOKEN): "*", token_digest(HOTLINE_TOKEN): ["hotline-95598"]}
 
 
 @dataclass

@@ -38,6 +38,11 @@ def without(name: str) -> bytes:
     return orjson.dumps(event)
 
 
+def dup_key(extra: bytes) -> bytes:
+    """A valid event whose object starts with `extra`, a key the event has too."""
+    return b"{" + extra + orjson.dumps(valid())[1:]
+
+
 def batch(*events: dict[str, Any]) -> bytes:
     return orjson.dumps(list(events))
 
@@ -86,10 +91,52 @@ CASES = [
     Case("top-level-number", lambda: b"42", 400, "not_object_or_array"),
     Case("top-level-null", lambda: b"null", 400, "not_object_or_array"),
     Case("empty-array", lambda: b"[]", 400, "empty_batch"),
-    Case("batch-over-1000", lambda: batch(*[valid()] * 1001), 400, "batch_too_large"),
-    # 413: too large, declared or streamed
+    # 400: a key twice in one object (which value counts would be a guess)
+    Case("duplicate-key", lambda: dup_key(b'"unit_id":"qsb/a",'), 400, "duplicate_key"),
+    Case(
+        "duplicate-key-escaped",  # "\u0069d" is "id" spelt with an escape
+        lambda: dup_key(b'"\\u0069d":"c-2",'),
+        400,
+        "duplicate_key",
+    ),
+    Case(
+        "duplicate-key-in-data",
+        lambda: orjson.dumps(valid()).replace(b'"data":{', b'"data":{"channel":"web",'),
+        400,
+        "duplicate_key",
+    ),
+    Case(
+        "duplicate-key-in-batch",
+        lambda: b"[" + orjson.dumps(valid()) + b"," + dup_key(b'"type":"complaint.filed",') + b"]",
+        400,
+        "duplicate_key",
+    ),
+    # 413: too large, declared or streamed, or too many events
+    Case("batch-over-1000", lambda: batch(*[valid()] * 1001), 413, "batch_too_large"),
     Case("body-over-4mib", lambda: b" " * (4 * MIB + 1), 413, "body_too_large"),
     Case("streamed-over-4mib", lambda: chunks(4 * MIB + 1), 413, "body_too_large"),
+    # 415: not declared as JSON in UTF-8
+    Case(
+        "form-content-type",  # what `curl -d` sends unless told otherwise
+        lambda: orjson.dumps(valid()),
+        415,
+        "unsupported_media_type",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    ),
+    Case(
+        "text-content-type",
+        lambda: orjson.dumps(valid()),
+        415,
+        "unsupported_media_type",
+        headers={"Content-Type": "text/plain"},
+    ),
+    Case(
+        "json-in-latin1",
+        lambda: orjson.dumps(valid()),
+        415,
+        "unsupported_media_type",
+        headers={"Content-Type": "application/json; charset=iso-8859-1"},
+    ),
     # 401 / 403: who may send what
     Case("missing-token", lambda: orjson.dumps(valid()), 401, "unauthorized", token=None),
     Case("unknown-token", lambda: orjson.dumps(valid()), 401, "unauthorized", token="nope"),
@@ -263,6 +310,39 @@ async def check_refusal(intake: Intake, case: Case, token: str | None) -> None:
         assert body["detail"]
     assert intake.publisher.published == []
     assert intake.publisher.calls == 0
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [None, "application/json", "application/json; charset=utf-8", "Application/JSON;charset=UTF-8"],
+)
+async def test_json_content_types_are_accepted(intake: Intake, content_type: str | None) -> None:
+    headers = {**auth(), **({"Content-Type": content_type} if content_type else {})}
+
+    body = orjson.dumps(valid())
+
+    response = await intake.client.post("/v1/events", content=body, headers=headers)
+
+    assert response.status_code == 202, response.text
+
+
+async def test_colons_in_text_and_escaped_colons_are_not_mistaken_for_keys(intake: Intake) -> None:
+    event = valid()
+    event["data"]["summary"] = 'said "x": y, then {"id": 1}'
+    body = orjson.dumps(event).replace(b"then", b"\\u003a then")  # an escaped colon too
+
+    response = await intake.client.post("/v1/events", content=body, headers=auth())
+
+    assert response.status_code == 202, response.text
+
+
+async def test_a_duplicate_key_is_named(intake: Intake) -> None:
+    response = await intake.client.post(
+        "/v1/events", content=dup_key(b'"staff_id":"E9",'), headers=auth()
+    )
+
+    assert response.status_code == 400
+    assert "'staff_id'" in response.json()["detail"]
 
 
 async def test_401_asks_for_a_bearer_token(intake: Intake) -> None:

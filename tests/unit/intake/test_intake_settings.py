@@ -6,8 +6,11 @@ import pytest
 
 from services.intake.settings import IntakeSettings
 from shared.settings import SettingsError, load_settings
+from shared.tokens import token_digest
 
 pytestmark = pytest.mark.unit
+
+A, B = token_digest("token-a"), token_digest("token-b")
 
 INTAKE_VARIABLES = [
     "INTAKE_HOST",
@@ -18,6 +21,8 @@ INTAKE_VARIABLES = [
     "INTAKE_PUBLISH_TIMEOUT_S",
     "INTAKE_RETRY_AFTER_S",
     "INTAKE_RAW_GROUP",
+    "INTAKE_RATE_PER_S",
+    "INTAKE_RATE_BURST",
     "KAFKA_BOOTSTRAP",
     "KAFKA_TOPIC_PREFIX",
     "TOPIC_PARTITIONS",
@@ -40,43 +45,52 @@ def failure(monkeypatch: pytest.MonkeyPatch, **env: str) -> str:
 
 
 def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("INTAKE_TOKENS", '{"dev-token": "*"}')
+    monkeypatch.setenv("INTAKE_TOKENS", f'{{"{A}": "*"}}')
 
     settings = load_settings(IntakeSettings)
 
     assert settings.intake_host == "127.0.0.1"
     assert settings.intake_port == 8080
-    assert settings.intake_tokens == {"dev-token": "*"}
+    assert settings.intake_tokens == {A: "*"}
     assert settings.intake_max_body_bytes == 4 * 1024 * 1024
     assert settings.intake_max_batch == 1000
     assert settings.intake_publish_timeout_s == 5.0
     assert settings.intake_retry_after_s == 2
     assert settings.intake_raw_group == "intake-raw"
+    assert settings.intake_rate_per_s == 100.0
+    assert settings.intake_rate_burst == 500
     assert settings.topics.events == "events.v1"
 
 
 def test_tokens_with_source_lists_and_a_topic_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("INTAKE_TOKENS", '{"a": "*", "b": ["hotline-95598", "hr-awards"]}')
+    monkeypatch.setenv("INTAKE_TOKENS", f'{{"{A}": "*", "{B}": ["hotline-95598", "hr-awards"]}}')
     monkeypatch.setenv("KAFKA_TOPIC_PREFIX", "test-1.")
     monkeypatch.setenv("INTAKE_PORT", "18080")
 
     settings = load_settings(IntakeSettings)
 
-    assert settings.intake_tokens == {"a": "*", "b": ("hotline-95598", "hr-awards")}
+    assert settings.intake_tokens == {A: "*", B: ("hotline-95598", "hr-awards")}
     assert settings.intake_port == 18080
     assert settings.topics.events == "test-1.events.v1"
     assert settings.topics.intake_raw == "test-1.intake.raw.v1"
 
 
 def test_tokens_in_the_compact_form_of_compose_files(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("INTAKE_TOKENS", "dev-token=*;hotline=hotline-95598,case-system")
+    monkeypatch.setenv("INTAKE_TOKENS", f"{A}=*;{B}=hotline-95598,case-system")
 
     settings = load_settings(IntakeSettings)
 
-    assert settings.intake_tokens == {
-        "dev-token": "*",
-        "hotline": ("hotline-95598", "case-system"),
-    }
+    assert settings.intake_tokens == {A: "*", B: ("hotline-95598", "case-system")}
+
+
+def test_several_digests_may_grant_one_source_for_rotation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("INTAKE_TOKENS", f"{A}=hotline-95598;{B}=hotline-95598")
+
+    settings = load_settings(IntakeSettings)
+
+    assert settings.intake_tokens == {A: ("hotline-95598",), B: ("hotline-95598",)}
 
 
 @pytest.mark.parametrize(
@@ -85,27 +99,36 @@ def test_tokens_in_the_compact_form_of_compose_files(monkeypatch: pytest.MonkeyP
         ({}, "INTAKE_TOKENS: Field required"),
         ({"INTAKE_TOKENS": "{dev-token: *}"}, "INTAKE_TOKENS: Value error, not valid JSON"),
         ({"INTAKE_TOKENS": "{}"}, "must name at least one token"),
-        ({"INTAKE_TOKENS": '["dev-token"]'}, "must be a JSON object"),
+        ({"INTAKE_TOKENS": f'["{A}"]'}, "must be a JSON object"),
         ({"INTAKE_TOKENS": '{"": "*"}'}, "token #1 is empty"),
-        ({"INTAKE_TOKENS": '{"a": "*", " b": "*"}'}, "token #2 is empty or has surrounding"),
+        ({"INTAKE_TOKENS": f'{{"{A}": "*", " {B}": "*"}}'}, "token #2 is empty or has surrounding"),
         ({"INTAKE_TOKENS": '{"a b": "*"}'}, "token #1 contains whitespace"),
-        ({"INTAKE_TOKENS": '{"a": []}'}, 'sources must be "*" or a non-empty list'),
-        ({"INTAKE_TOKENS": '{"a": "all"}'}, 'sources must be "*" or a non-empty list'),
-        ({"INTAKE_TOKENS": '{"a": ["Hotline"]}'}, "source 'Hotline' is not 1-64 chars"),
-        ({"INTAKE_TOKENS": '{"a": [7]}'}, "source 7 is not 1-64 chars"),
+        # a plain token where its digest belongs
+        ({"INTAKE_TOKENS": '{"dev-token": "*"}'}, "token #1 is not a token digest"),
+        ({"INTAKE_TOKENS": f"{A}=*;dev-token=*"}, "token #2 is not a token digest"),
+        ({"INTAKE_TOKENS": f"{A.upper()}=*"}, "token #1 is not a token digest"),
+        ({"INTAKE_TOKENS": f"{A[:-1]}=*"}, "token #1 is not a token digest"),
+        ({"INTAKE_TOKENS": f'{{"{A}": []}}'}, 'sources must be "*" or a non-empty list'),
+        ({"INTAKE_TOKENS": f'{{"{A}": "all"}}'}, 'sources must be "*" or a non-empty list'),
+        ({"INTAKE_TOKENS": f'{{"{A}": ["Hotline"]}}'}, "source 'Hotline' is not 1-64 chars"),
+        ({"INTAKE_TOKENS": f'{{"{A}": [7]}}'}, "source 7 is not 1-64 chars"),
         ({"INTAKE_TOKENS": "dev-token"}, 'grant #1 has no "="'),
-        ({"INTAKE_TOKENS": "a=*;b=Bad Source"}, "source 'Bad Source' is not 1-64 chars"),
-        ({"INTAKE_TOKENS": '{"a": "*"}', "INTAKE_PORT": "0"}, "INTAKE_PORT: Input should be"),
+        ({"INTAKE_TOKENS": f"{A}=*;{B}=Bad Source"}, "source 'Bad Source' is not 1-64 chars"),
+        ({"INTAKE_TOKENS": f"{A}=*", "INTAKE_PORT": "0"}, "INTAKE_PORT: Input should be"),
         (
-            {"INTAKE_TOKENS": '{"a": "*"}', "INTAKE_MAX_BATCH": "5000"},
+            {"INTAKE_TOKENS": f"{A}=*", "INTAKE_MAX_BATCH": "5000"},
             "INTAKE_MAX_BATCH: Input should be less than or equal to 1000",
         ),
         (
-            {"INTAKE_TOKENS": '{"a": "*"}', "INTAKE_PUBLISH_TIMEOUT_S": "soon"},
+            {"INTAKE_TOKENS": f"{A}=*", "INTAKE_PUBLISH_TIMEOUT_S": "soon"},
             "INTAKE_PUBLISH_TIMEOUT_S: Input should be a valid number",
         ),
         (
-            {"INTAKE_TOKENS": '{"a": "*"}', "KAFKA_TOPIC_PREFIX": "bad prefix/"},
+            {"INTAKE_TOKENS": f"{A}=*", "INTAKE_RATE_PER_S": "0"},
+            "INTAKE_RATE_PER_S: Input should be greater than 0",
+        ),
+        (
+            {"INTAKE_TOKENS": f"{A}=*", "KAFKA_TOPIC_PREFIX": "bad prefix/"},
             "KAFKA_TOPIC_PREFIX: String should match pattern",
         ),
     ],
@@ -126,4 +149,12 @@ def test_every_problem_is_listed_and_no_token_is_echoed(monkeypatch: pytest.Monk
 
     assert "INTAKE_TOKENS" in message
     assert "INTAKE_PORT" in message
+    assert "s3cret-token" not in message
+
+
+def test_a_plain_token_is_refused_without_being_repeated(monkeypatch: pytest.MonkeyPatch) -> None:
+    message = failure(monkeypatch, INTAKE_TOKENS="s3cret-token=*")
+
+    assert "INTAKE_TOKENS" in message
+    assert "sha256:" in message  # says what belongs there
     assert "s3cret-token" not in message

@@ -2,38 +2,87 @@
 
 from __future__ import annotations
 
-import secrets
+import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
-from typing import Annotated
+from typing import Annotated, Any
 
+import asyncpg
 from fastapi import Depends, FastAPI, HTTPException, Request, Response, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
+from pydantic import BaseModel, Field
 
 from services.assessment.adapters.read_model import NoLiveVersionError
 from services.assessment.entrypoints.http.routes import QueryDeps, router
+from shared.tokens import DigestMatcher
 
+# Returns the stable codes of what is not ready ("database_unavailable",
+# "kafka_unavailable"); the details belong in the log, not in this unauthenticated answer.
 Readiness = Callable[[], Awaitable[list[str]]]
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+log = logging.getLogger(__name__)
+RETRY_AFTER_S = 2
+# Failures of the database's availability (not of a query): answered 503, retried.
+DATABASE_DOWN: tuple[type[Exception], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError,  # admin shutdown, cannot connect now
+    asyncpg.exceptions.InsufficientResourcesError,  # too many connections, disk full
+)
+
+
+class ErrorBody(BaseModel):
+    error: str = Field(description="A short, stable reason code.", examples=["no_live_version"])
+    detail: str = Field(description="What is wrong, for people.")
+
+
+class DetailBody(BaseModel):
+    detail: str = Field(examples=["a valid read token is required"])
+
+
+class NotReadyBody(BaseModel):
+    status: str = Field(examples=["unavailable"])
+    problems: list[str] = Field(examples=[["database_unavailable", "kafka_unavailable"]])
+
+
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+# Every query route can answer these (besides 200 and FastAPI's own 422).
+QUERY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": DetailBody, "description": "Missing or unknown read token."},
+    404: {
+        "model": DetailBody,
+        "description": "No such path: e.g. an id holding a line break matches no route.",
+    },
+    503: {
+        "model": ErrorBody,
+        "description": "The database is unavailable (`database_unavailable`) or no projection "
+        "version is live yet (`no_live_version`); retry after Retry-After seconds.",
+        "headers": _RETRY_AFTER,
+    },
+}
 
 _bearer = HTTPBearer(auto_error=False, description="A read token (READ_TOKENS).")
 
 
-def _token_checker(tokens: Iterable[str]) -> Callable[..., Awaitable[None]]:
-    allowed = tuple(tokens)
+def _token_checker(digests: Iterable[str]) -> Callable[..., Awaitable[None]]:
+    # Compares the token's digest with every configured one in constant time.
+    matcher = DigestMatcher((digest, True) for digest in digests)
 
     async def check(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> None:
-        given = credentials.credentials if credentials else ""
-        # Compare against every token in constant time: no early exit leaks which matched.
-        matched = False
-        for token in allowed:
-            matched |= secrets.compare_digest(given.encode(), token.encode())
-        if not matched:
+        if credentials is None or matcher.match(credentials.credentials) is None:
             raise HTTPException(
                 status_code=status.HTTP_401_UNAUTHORIZED,
                 detail="a valid read token is required (Authorization: Bearer <token>)",
@@ -46,7 +95,7 @@ def _token_checker(tokens: Iterable[str]) -> Callable[..., Awaitable[None]]:
 def create_app(
     *,
     query_deps: QueryDeps,
-    read_tokens: Iterable[str],
+    read_tokens: Iterable[str],  # digests (sha256:<hex>)
     readiness: Readiness,
     registry: CollectorRegistry,
     lifespan: Lifespan | None = None,
@@ -59,7 +108,9 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.query_deps = query_deps
-    app.include_router(router, dependencies=[Depends(_token_checker(read_tokens))])
+    app.include_router(
+        router, dependencies=[Depends(_token_checker(read_tokens))], responses=QUERY_RESPONSES
+    )
     latency = Histogram(
         "assessment_http_request_seconds",
         "Read API latency by route",
@@ -78,22 +129,51 @@ def create_app(
         latency.labels(path, str(response.status_code)).observe(time.perf_counter() - started)
         return response
 
+    retry_after = {"Retry-After": str(RETRY_AFTER_S)}
+
     @app.exception_handler(NoLiveVersionError)
     async def no_live_version(_: Request, error: NoLiveVersionError) -> JSONResponse:
-        return JSONResponse({"detail": str(error)}, status_code=503, headers={"Retry-After": "2"})
+        body = {"error": "no_live_version", "detail": str(error)}
+        return JSONResponse(body, status_code=503, headers=retry_after)
+
+    async def database_down(request: Request, error: Exception) -> JSONResponse:
+        # The driver's text names hosts, roles and databases: it goes to the log only.
+        log.warning("%s %s: database unavailable: %r", request.method, request.url.path, error)
+        body = {
+            "error": "database_unavailable",
+            "detail": "the database is not reachable now; retry after Retry-After seconds",
+        }
+        return JSONResponse(body, status_code=503, headers=retry_after)
+
+    for failure in DATABASE_DOWN:
+        app.add_exception_handler(failure, database_down)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["ops"])
+    @app.get(
+        "/readyz",
+        tags=["ops"],
+        responses={
+            503: {
+                "model": NotReadyBody,
+                "description": "Not ready: the stable codes of what is missing.",
+                "headers": _RETRY_AFTER,
+            }
+        },
+    )
     async def readyz() -> JSONResponse:
         problems = await readiness()
         if problems:
-            return JSONResponse({"status": "unavailable", "problems": problems}, status_code=503)
+            return JSONResponse(
+                {"status": "unavailable", "problems": problems},
+                status_code=503,
+                headers=retry_after,
+            )
         return JSONResponse({"status": "ready"})
 
-    @app.get("/metrics", tags=["ops"])
+    @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
     async def metrics() -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from services.assessment.adapters import deadletter, stats_views, versions, views
 from services.assessment.adapters.read_model import ReadModel, Snapshot
@@ -49,9 +49,67 @@ Deps = Annotated[QueryDeps, Depends(deps)]
 StatusParam = Annotated[Literal["active", "revoked", "all"], Query()]
 YearParam = Annotated[int | None, Query(ge=1900, le=2999)]
 LimitParam = Annotated[int, Query(ge=1, le=500)]
+CursorParam = Annotated[
+    str | None,
+    Query(
+        pattern=params.CURSOR_PATTERN,
+        description="`next_cursor` of the previous page (opaque).",
+    ),
+]
+StaffId = Annotated[str, Path(pattern=params.ID_PATTERN, description="e.g. E1024")]
+UnitId = Annotated[
+    str,
+    Path(
+        pattern=params.ID_PATTERN,
+        description="e.g. qsb/licensing; send a `/` as %2F or as it is.",
+    ),
+]
+StaffFilter = Annotated[str | None, Query(pattern=params.ID_PATTERN)]
+UnitFilter = Annotated[str | None, Query(pattern=params.ID_PATTERN)]
+# The patterns of the text parameters below are checked by `params` (with reasons that
+# say what to send); they are declared here for the OpenAPI document.
+AsOfParam = Annotated[
+    str | None,
+    Query(
+        description="RFC 3339 date-time with an offset (default: now).",
+        json_schema_extra={"format": "date-time", "pattern": params.INSTANT_PATTERN},
+    ),
+]
 # The contract's names `from` and `to` are Python keywords: aliased.
-FromParam = Annotated[str | None, Query(alias="from")]
-ToParam = Annotated[str | None, Query(alias="to")]
+_MONTH_SCHEMA = {"pattern": params.MONTH_PATTERN}
+MonthFrom = Annotated[
+    str | None,
+    Query(
+        alias="from",
+        description="YYYY-MM (default: 11 months before `to`).",
+        json_schema_extra=_MONTH_SCHEMA,
+    ),
+]
+MonthTo = Annotated[
+    str | None,
+    Query(
+        alias="to", description="YYYY-MM (default: this month).", json_schema_extra=_MONTH_SCHEMA
+    ),
+]
+_BOUND_SCHEMA = {"pattern": params.BOUND_PATTERN}
+_BOUND_TEXT = "YYYY-MM or YYYY-MM-DD (in the policy's time zone) or an RFC 3339 date-time"
+FromParam = Annotated[
+    str | None,
+    Query(
+        alias="from",
+        description=f"Issued at or after: {_BOUND_TEXT}.",
+        json_schema_extra=_BOUND_SCHEMA,
+    ),
+]
+ToParam = Annotated[
+    str | None,
+    Query(
+        alias="to",
+        description=f"Issued up to: {_BOUND_TEXT} (a month or day inclusive, "
+        "a date-time exclusive).",
+        json_schema_extra=_BOUND_SCHEMA,
+    ),
+]
 
 router = APIRouter(prefix="/v1")
 
@@ -62,7 +120,7 @@ def _status(value: str) -> str | None:
 
 @router.get("/staff/{staff_id:path}/warnings", response_model=StaffWarnings)
 async def staff_warnings(
-    d: Deps, staff_id: str, year: YearParam = None, status: StatusParam = "active"
+    d: Deps, staff_id: StaffId, year: YearParam = None, status: StatusParam = "active"
 ) -> dict[str, Any]:
     async with d.read_model.snapshot() as snap:
         items = await views.staff_warnings(
@@ -72,7 +130,7 @@ async def staff_warnings(
 
 
 @router.get("/staff/{staff_id:path}/scorecard")
-async def staff_scorecard_route(d: Deps, staff_id: str, year: YearParam = None) -> Figures:
+async def staff_scorecard_route(d: Deps, staff_id: StaffId, year: YearParam = None) -> Figures:
     async with d.read_model.snapshot() as snap:
         year = year or year_of(d.clock(), snap.policy.tz)
         counts = await stats_views.staff_month_counts(snap, staff_id=staff_id, year=year)
@@ -81,7 +139,7 @@ async def staff_scorecard_route(d: Deps, staff_id: str, year: YearParam = None) 
 
 @router.get("/units/{unit_id:path}/alerts", response_model=UnitAlerts)
 async def unit_alerts(
-    d: Deps, unit_id: str, year: YearParam = None, status: StatusParam = "active"
+    d: Deps, unit_id: UnitId, year: YearParam = None, status: StatusParam = "active"
 ) -> dict[str, Any]:
     async with d.read_model.snapshot() as snap:
         items = await views.unit_alerts(snap, unit_id=unit_id, year=year, status=_status(status))
@@ -90,7 +148,7 @@ async def unit_alerts(
 
 @router.get("/units/{unit_id:path}/stats")
 async def unit_stats(
-    d: Deps, unit_id: str, first: FromParam = None, last: ToParam = None
+    d: Deps, unit_id: UnitId, first: MonthFrom = None, last: MonthTo = None
 ) -> Figures:
     async with d.read_model.snapshot() as snap:
         now = d.clock()
@@ -106,13 +164,13 @@ async def unit_stats(
 class ListQuery:
     """The filters and paging both lists share (`rule` differs: it is per list)."""
 
-    unit_id: str | None = None
-    staff_id: str | None = None
+    unit_id: UnitFilter = None
+    staff_id: StaffFilter = None
     status: StatusParam = "all"
     first: FromParam = None
     last: ToParam = None
     limit: LimitParam = 100
-    cursor: str | None = None
+    cursor: CursorParam = None
 
     def to_filter(self, tz: Any, rule: WarningRule | AlertRule | None) -> views.ListFilter:
         since = params.bound("from", self.first, tz, upper=False)
@@ -165,10 +223,10 @@ def _next_cursor(items: list[dict[str, Any]], limit: int) -> str | None:
 @router.get("/complaints/overdue", response_model=OverduePage)
 async def overdue(
     d: Deps,
-    unit_id: str | None = None,
-    as_of: str | None = None,
+    unit_id: UnitFilter = None,
+    as_of: AsOfParam = None,
     limit: LimitParam = 100,
-    cursor: str | None = None,
+    cursor: CursorParam = None,
 ) -> dict[str, Any]:
     moment = params.instant_param("as_of", as_of) or d.clock()
     async with d.read_model.snapshot() as snap:
@@ -182,9 +240,7 @@ async def overdue(
 
 
 @router.get("/watchlist", response_model=Watchlist)
-async def watchlist(
-    d: Deps, unit_id: str | None = None, as_of: str | None = None
-) -> dict[str, Any]:
+async def watchlist(d: Deps, unit_id: UnitFilter = None, as_of: AsOfParam = None) -> dict[str, Any]:
     """Early warnings (预警): one more attendance finding this month, or one more
     warning this year, would issue a warning or a collective warning."""
     moment = params.instant_param("as_of", as_of) or d.clock()

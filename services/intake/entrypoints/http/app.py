@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 
 from fastapi import FastAPI, Response
+from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from services.intake.adapters.publisher import Publisher, PublishError, Readiness
@@ -15,8 +17,10 @@ from services.intake.metrics import IntakeMetrics
 from services.intake.settings import IntakeSettings
 
 from .events import events_router
-from .openapi import install_openapi
-from .responses import json_response
+from .openapi import RETRY_AFTER_HEADER, install_openapi
+from .responses import ErrorBody, json_response
+
+log = logging.getLogger(__name__)
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -63,19 +67,41 @@ def create_app(
     async def healthz() -> Response:
         return json_response({"status": "ok"})
 
-    @app.get("/readyz", tags=["operations"], summary="Kafka is reachable")
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        summary="Kafka is reachable",
+        responses={
+            503: {
+                "model": ErrorBody,
+                "description": "Kafka is not reachable (the reason is in the log).",
+                "headers": RETRY_AFTER_HEADER,
+            }
+        },
+    )
     async def readyz() -> Response:
         try:
             await readiness.check_ready()
         except PublishError as failed:
+            # Unauthenticated: the client's error text stays in the log.
+            log.warning("not ready: %s", failed)
             return json_response(
-                {"status": "unavailable", "error": "kafka_unavailable", "detail": str(failed)},
+                {
+                    "status": "unavailable",
+                    "error": "kafka_unavailable",
+                    "detail": "Kafka is not reachable",
+                },
                 status=503,
                 headers=retry_after,
             )
         return json_response({"status": "ready"})
 
-    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Prometheus metrics",
+        response_class=PlainTextResponse,
+    )
     async def prometheus_metrics() -> Response:
         return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 

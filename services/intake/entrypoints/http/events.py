@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
@@ -13,6 +14,7 @@ from services.intake.adapters.publisher import Publisher, PublishError, RecordTo
 from services.intake.domain.grants import Grant, TokenRegistry, forbidden_sources
 from services.intake.domain.identity import RecentIds
 from services.intake.domain.validation import (
+    BatchTooLargeError,
     BodyError,
     InvalidEventsError,
     split_submission,
@@ -25,8 +27,9 @@ from services.intake.settings import IntakeSettings
 from shared.events import Event
 from shared.topics import TopicNames
 
-from .body import read_limited_body
-from .openapi import events_request_body
+from .body import RequestBody, check_media_type
+from .openapi import RETRY_AFTER_HEADER, events_request_body
+from .rate_limit import RateLimiter
 from .responses import (
     AcceptedBody,
     ErrorBody,
@@ -35,25 +38,45 @@ from .responses import (
     json_response,
 )
 
+log = logging.getLogger(__name__)
+
 bearer = HTTPBearer(
     auto_error=False,
-    description="A token from INTAKE_TOKENS; it names the sources it may send for.",
+    description="A token configured (as its digest) in INTAKE_TOKENS; it names the sources "
+    "it may send for.",
 )
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     202: {"model": AcceptedBody, "description": "Kafka acknowledged every event (acks=all)."},
-    400: {"model": ErrorBody, "description": "Not JSON, not an object or array, or 0 / >1000."},
+    400: {
+        "model": ErrorBody,
+        "description": "Not JSON (UTF-8), a key repeated in an object, not an object or "
+        "array, an empty array, or a bad Content-Length.",
+    },
     401: {"model": ErrorBody, "description": "Missing or unknown bearer token."},
     403: {"model": ErrorBody, "description": "An event's source is not allowed for the token."},
     409: {
         "model": ErrorBody,
-        "description": "A conflicting reuse of (source, id): other content than the event "
-        "sent earlier in the request or accepted recently. Nothing was published.",
+        "description": "A conflicting reuse of (source, id): the first event recorded stands.",
     },
-    413: {"model": ErrorBody, "description": "The body (or one event) is too large."},
+    413: {
+        "model": ErrorBody,
+        "description": "The body is over 4 MiB, the array has more than 1000 events, or one "
+        "event is too large for Kafka.",
+    },
+    415: {"model": ErrorBody, "description": "The body is not application/json (UTF-8)."},
     422: {"model": InvalidEventsBody, "description": "Invalid events; nothing was published."},
-    503: {"model": ErrorBody, "description": "Kafka cannot take the events now; retry."},
+    429: {
+        "model": ErrorBody,
+        "description": "Too many requests with this token; retry after Retry-After seconds.",
+        "headers": RETRY_AFTER_HEADER,
+    },
+    503: {
+        "model": ErrorBody,
+        "description": "Kafka cannot take the events now; retry after Retry-After seconds.",
+        "headers": RETRY_AFTER_HEADER,
+    },
 }
 
 
@@ -69,6 +92,7 @@ def events_router(
     topics: TopicNames = settings.topics
     retry_after = {"Retry-After": str(settings.intake_retry_after_s)}
     recent_ids = RecentIds(settings.intake_recent_ids)
+    limiter = RateLimiter(rate_per_s=settings.intake_rate_per_s, burst=settings.intake_rate_burst)
 
     @router.post(
         "/v1/events",
@@ -82,15 +106,22 @@ def events_router(
         """Answers 202 only once Kafka acknowledged every event. A batch is all or
         nothing: with any invalid event, none is published. Re-sending an event (same
         source and id) is harmless: it is accepted again and changes nothing."""
+        reader = RequestBody(request)
         try:
             grant = _authenticate(credentials, tokens)
-            body = await read_limited_body(request, limit=settings.intake_max_body_bytes)
+            _check_rate(limiter, grant)
+            check_media_type(request)
+            body = await reader.read(limit=settings.intake_max_body_bytes)
             now = clock()
             events = _checked_events(body, grant, settings.intake_max_batch, received_at=now)
             await _publish(events, publisher, topics, now, metrics, retry_after, recent_ids)
         except RefusedError as refused:
             metrics.count_rejected(refused.code, channel=HTTP)
-            return refused.response()
+            await reader.discard()
+            response = refused.response()
+            if reader.must_close():
+                response.headers["Connection"] = "close"
+            return response
         return json_response({"accepted": len(events), "ids": [e.id for e in events]}, status=202)
 
     return router
@@ -115,6 +146,17 @@ def _authenticate(credentials: HTTPAuthorizationCredentials | None, tokens: Toke
     return grant
 
 
+def _check_rate(limiter: RateLimiter, grant: Grant) -> None:
+    wait_s = limiter.take(grant.digest)
+    if wait_s is not None:
+        raise RefusedError(
+            429,
+            "rate_limited",
+            f"too many requests with this token; retry in {wait_s} s",
+            headers={"Retry-After": str(wait_s)},
+        )
+
+
 def _checked_events(
     body: bytes, grant: Grant, max_batch: int, *, received_at: datetime
 ) -> list[Event]:
@@ -125,6 +167,8 @@ def _checked_events(
         submission = split_submission(body, max_batch=max_batch)
         _check_sources(submission.items, grant)
         return validate_events(body, is_batch=submission.is_batch, received_at=received_at)
+    except BatchTooLargeError as rejected:
+        raise RefusedError(413, rejected.code, rejected.detail, max_events=max_batch) from None
     except BodyError as rejected:
         raise RefusedError(400, rejected.code, rejected.detail) from None
     except InvalidEventsError as invalid:
@@ -188,4 +232,12 @@ async def _publish(
             index=too_large.index,
         ) from None
     except PublishError as failed:
-        raise RefusedError(503, "kafka_unavailable", str(failed), headers=retry_after) from None
+        # The detail (the Kafka client's error) is for the operators, not the caller.
+        log.warning("publish of %d event(s) failed: %s", len(events), failed)
+        raise RefusedError(
+            503,
+            "kafka_unavailable",
+            "Kafka cannot take the events now; retry after Retry-After seconds "
+            "(re-sending is harmless)",
+            headers=retry_after,
+        ) from None

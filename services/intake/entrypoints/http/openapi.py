@@ -13,6 +13,12 @@ from shared.events import EVENT_ADAPTER
 
 _REF = "#/components/schemas/{model}"
 EVENT_REF = {"$ref": "#/components/schemas/Event"}
+RETRY_AFTER_HEADER: dict[str, Any] = {
+    "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
 
 
 def events_request_body(max_batch: int) -> dict[str, Any]:
