@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import asyncpg
@@ -23,6 +24,7 @@ from shared.catalogue import WarningRule
 from shared.events import parse_recorded
 from tests.support.assessment_env import AssessmentEnv, caught_up
 from tests.support.kafka import publish_recorded
+from tests.support.processes import RUN_TAG, tagged_processes
 from tests.support.projections import read_projection
 from tests.support.waiting import wait_for
 
@@ -160,7 +162,8 @@ async def test_a_crashed_rebuild_leaves_live_serving_and_can_run_again(
     client = await started_service(assessment_env, history)
     before = (await client.get("/v1/warnings", params={"limit": 500})).json()["items"]
 
-    crashing = replay(assessment_env, extra={"ASSESSMENT_REBUILD_BATCH": "100"})
+    tag = uuid.uuid4().hex
+    crashing = replay(assessment_env, extra={"ASSESSMENT_REBUILD_BATCH": "100", RUN_TAG: tag})
 
     async def building_with_rows() -> bool:
         table = await versions_table(assessment_env.database_url)
@@ -175,8 +178,16 @@ async def test_a_crashed_rebuild_leaves_live_serving_and_can_run_again(
             await conn.close()
 
     await wait_for(building_with_rows, timeout=120, interval=0.05, what="rebuild under way")
+    assert len(tagged_processes(tag)) > 1, "the decode workers run"
     crashing.kill()  # SIGKILL: no clean-up code runs
     crashing.wait(timeout=30)
+    # Its decode workers follow it (they are not left behind as orphans).
+    await wait_for(
+        lambda: asyncio.to_thread(tagged_processes, tag),
+        until=lambda left: not left,
+        timeout=15,
+        what="the crashed rebuild's worker processes to exit",
+    )
 
     assert await versions_table(assessment_env.database_url) == [
         (1, "live", "proj_v1"),
