@@ -24,6 +24,7 @@ from services.assessment.adapters import versions
 from services.assessment.adapters.kafka_log import HistoryReader
 from services.assessment.domain.policy import Policy, PolicyError, load_policy
 from services.assessment.service_layer.rebuild import (
+    RebuildLockLostError,
     RebuildRefusedError,
     RebuildReport,
     rebuild,
@@ -83,6 +84,9 @@ def replay(
     except RebuildRefusedError as error:
         console.print(f"[yellow]{error}[/yellow]")
         raise typer.Exit(3) from None
+    except RebuildLockLostError as error:
+        console.print(f"[red]{error}; run the replay again[/red]")
+        raise typer.Exit(4) from None
     _print_report(report)
 
 
@@ -115,6 +119,7 @@ async def _replay(settings: ProjectionSettings, policy: Policy, *, note: str) ->
 
             return await rebuild(
                 pool=pool,
+                database_url=settings.database_url,
                 reader=reader,
                 policy=policy,
                 on_progress=on_progress,
