@@ -22,9 +22,9 @@ from rich.table import Table
 from services.assessment import bootstrap
 from services.assessment.adapters import versions
 from services.assessment.adapters.kafka_log import HistoryReader
+from services.assessment.adapters.rebuild_lock import RebuildLockLostError
 from services.assessment.domain.policy import Policy, PolicyError, load_policy
 from services.assessment.service_layer.rebuild import (
-    RebuildLockLostError,
     RebuildRefusedError,
     RebuildReport,
     rebuild,
