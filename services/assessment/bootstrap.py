@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -15,10 +17,10 @@ from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
 
 from services.assessment.adapters import versions
-from services.assessment.adapters.db import Connection, create_pool
+from services.assessment.adapters.db import DATABASE_UNAVAILABLE, Connection, create_pool
 from services.assessment.adapters.deadletter import KafkaDeadLetters
 from services.assessment.adapters.kafka_log import EndOffsets
-from services.assessment.adapters.read_model import ReadModel
+from services.assessment.adapters.read_model import NoLiveVersionError, ReadModel
 from services.assessment.adapters.schema import (
     MIGRATION_LOCK,
     migrate_control,
@@ -38,6 +40,7 @@ from services.assessment.metrics import ConsumerMetrics
 from services.assessment.service_layer.folding import Folded, fold
 from services.assessment.service_layer.records import Record
 from services.assessment.settings import AssessmentSettings, ProjectionSettings
+from shared.connecting import Connector, Step, describe
 from shared.kafka_topics import ensure_topics, platform_topics
 
 log = logging.getLogger(__name__)
@@ -80,36 +83,51 @@ async def open_database(settings: ProjectionSettings) -> asyncpg.Pool:
     return pool
 
 
+# Long enough for the largest batch to fold and commit on SIGTERM; the consumer then
+# leaves the group (so the partitions move to another instance at once).
+GRACEFUL_STOP_S = 30
+READY_TIMEOUT_S = 2.0
+_NOT_READY: tuple[type[Exception], ...] = (*DATABASE_UNAVAILABLE, NoLiveVersionError)
+
+
 @dataclass
 class Runtime:
     settings: AssessmentSettings
     pool: asyncpg.Pool
     broker: KafkaBroker
     end_offsets: EndOffsets
+    connector: Connector
     app: FastAPI
 
-    async def close(self) -> None:
-        await self.broker.stop()
-        await self.end_offsets.stop()
-        await self.pool.close()
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Serve at once and connect in the background (start in any order); on the way
+        out — after uvicorn finished the requests in flight — finish the batch in hand,
+        commit it, leave the group, close the pool."""
+        self.connector.start()
+        try:
+            yield
+        finally:
+            await self.connector.stop()
+            try:
+                await self.broker.stop()
+                await self.end_offsets.stop()
+            finally:
+                await self.pool.close()
 
 
 async def build_runtime(settings: AssessmentSettings) -> Runtime:
-    configured_policy(settings)  # fail fast on a bad policy file, before any connection
+    """Builds everything; connects to nothing (the connector does, in the background)."""
+    policy = configured_policy(settings)  # fail fast on a bad policy file
     topics = settings.topics
-    await ensure_topics(
-        bootstrap=settings.kafka_bootstrap,
-        specs=platform_topics(topics),
-        partitions=settings.topic_partitions,
-        replication=settings.topic_replication,
-    )
-    pool = await open_database(settings)
+    pool = await create_pool(settings.database_url, size=settings.assessment_pool_size, lazy=True)
     registry = CollectorRegistry()
     broker = KafkaBroker(
         settings.kafka_bootstrap,
         client_id="assessment",
         enable_idempotence=True,
         acks="all",
+        graceful_timeout=GRACEFUL_STOP_S,
         log_level=logging.DEBUG,  # per-batch "Received/Processed" lines
     )
     writer = ProjectionWriter(pool)
@@ -141,16 +159,47 @@ async def build_runtime(settings: AssessmentSettings) -> Runtime:
     read_model = ReadModel(pool)
     end_offsets = EndOffsets(bootstrap=settings.kafka_bootstrap)
 
+    async def connect_database() -> None:
+        async with pool.acquire() as conn:
+            await prepare_database(conn, policy)
+
+    async def connect_kafka() -> None:
+        await ensure_topics(
+            bootstrap=settings.kafka_bootstrap,
+            specs=platform_topics(topics),
+            partitions=settings.topic_partitions,
+            replication=settings.topic_replication,
+        )
+        await end_offsets.start()
+        if settings.assessment_consumer:
+            try:
+                await broker.start()
+            except BaseException:
+                await broker.stop()  # the next attempt starts it afresh
+                raise
+
+    # The consumer starts only once the database is migrated and has a live version.
+    connector = Connector(
+        [Step("database", connect_database), Step("kafka", connect_kafka)], log=log
+    )
+
     async def readiness() -> list[str]:
-        problems = []
+        problems = connector.reasons()
+        if problems:
+            return problems
         try:
-            async with read_model.snapshot():
+            async with asyncio.timeout(READY_TIMEOUT_S), read_model.snapshot():
                 pass
-        except (OSError, asyncpg.PostgresError, RuntimeError) as error:
-            problems.append(f"database: {error}")
+        except _NOT_READY as error:
+            problems.append(f"database: {describe(error)}")
         if await end_offsets(topics.events) is None:
             problems.append("kafka: not reachable")
         return problems
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with runtime.running():
+            yield
 
     app = create_app(
         query_deps=QueryDeps(
@@ -162,26 +211,32 @@ async def build_runtime(settings: AssessmentSettings) -> Runtime:
         read_tokens=settings.read_tokens,
         readiness=readiness,
         registry=registry,
+        lifespan=lifespan,
     )
-    return Runtime(settings=settings, pool=pool, broker=broker, end_offsets=end_offsets, app=app)
+    runtime = Runtime(
+        settings=settings,
+        pool=pool,
+        broker=broker,
+        end_offsets=end_offsets,
+        connector=connector,
+        app=app,
+    )
+    return runtime
 
 
 async def serve(settings: AssessmentSettings) -> None:
     runtime = await build_runtime(settings)
-    try:
-        await runtime.end_offsets.start()
-        if settings.assessment_consumer:
-            await runtime.broker.start()
-        server = uvicorn.Server(
-            uvicorn.Config(
-                runtime.app,
-                host=settings.assessment_host,
-                port=settings.assessment_port,
-                lifespan="off",
-                log_level=settings.log_level.lower(),
-                access_log=False,
-            )
+    server = uvicorn.Server(
+        uvicorn.Config(
+            runtime.app,
+            host=settings.assessment_host,
+            port=settings.assessment_port,
+            # The app's lifespan connects and disconnects: inside uvicorn's signal
+            # handling, so SIGTERM stops the consumer gracefully before the process ends.
+            lifespan="on",
+            log_level=settings.log_level.lower(),
+            access_log=False,
+            timeout_graceful_shutdown=GRACEFUL_STOP_S,
         )
-        await server.serve()
-    finally:
-        await runtime.close()
+    )
+    await server.serve()

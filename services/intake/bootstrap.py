@@ -16,11 +16,12 @@ from faststream.specification import AsyncAPI
 from faststream.specification.base import Specification
 from pydantic import WithJsonSchema
 
+from shared.connecting import Connector, Step
 from shared.kafka_topics import ensure_topics, platform_topics
 from shared.topics import TopicNames
 
 from .adapters.kafka_publisher import KafkaPublisher
-from .adapters.publisher import Publisher
+from .adapters.publisher import Publisher, PublishError
 from .entrypoints.http import create_app
 from .entrypoints.http.app import utc_now
 from .entrypoints.raw_subscriber import register_raw_intake
@@ -53,6 +54,7 @@ class IntakeRuntime:
     broker: KafkaBroker | None
 
     async def start(self) -> None:
+        """Connect to Kafka; safe to call again after it failed (the connector does)."""
         settings = self.settings
         created = await ensure_topics(
             bootstrap=settings.kafka_bootstrap,
@@ -67,7 +69,7 @@ class IntakeRuntime:
             try:
                 await self.broker.start()
             except BaseException:
-                await self.publisher.stop()
+                await self.broker.stop()  # the next attempt starts it afresh
                 raise
 
     async def stop(self) -> None:
@@ -79,11 +81,37 @@ class IntakeRuntime:
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[IntakeRuntime]:
-        await self.start()
         try:
+            await self.start()
             yield self
         finally:
             await self.stop()
+
+    @asynccontextmanager
+    async def connecting(self) -> AsyncIterator[Connector]:
+        """Serve at once; connect to Kafka in the background (start in any order).
+        On the way out (after uvicorn finished the requests in flight), stop."""
+        connector = Connector([Step("kafka", self.start)], log=log)
+        connector.start()
+        try:
+            yield connector
+        finally:
+            await connector.stop()
+            await self.stop()
+
+
+class _Readiness:
+    """Ready once connected and Kafka answers a metadata request; else the reasons."""
+
+    def __init__(self, publisher: KafkaPublisher) -> None:
+        self._publisher = publisher
+        self.connector: Connector | None = None  # set by the lifespan
+
+    async def check_ready(self) -> None:
+        reasons = self.connector.reasons() if self.connector else ["kafka: not started"]
+        if reasons:
+            raise PublishError("; ".join(reasons))
+        await self._publisher.check_ready()
 
 
 @dataclass
@@ -119,15 +147,18 @@ def build_service(
     )
     runtime = IntakeRuntime(settings=settings, metrics=metrics, publisher=publisher, broker=broker)
 
+    readiness = _Readiness(publisher)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        async with runtime.running():
+        async with runtime.connecting() as connector:
+            readiness.connector = connector
             yield
 
     app = create_app(
         settings=settings,
         publisher=publisher,
-        readiness=publisher,
+        readiness=readiness,
         metrics=metrics,
         clock=clock,
         lifespan=lifespan,

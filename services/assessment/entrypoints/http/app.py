@@ -13,12 +13,14 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 
+from services.assessment.adapters.db import DATABASE_UNAVAILABLE
 from services.assessment.adapters.read_model import NoLiveVersionError
 from services.assessment.entrypoints.http.routes import QueryDeps, router
 
 Readiness = Callable[[], Awaitable[list[str]]]
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
+DATABASE_RETRY_AFTER_S = 5
 _bearer = HTTPBearer(auto_error=False, description="A read token (READ_TOKENS).")
 
 
@@ -81,6 +83,17 @@ def create_app(
     @app.exception_handler(NoLiveVersionError)
     async def no_live_version(_: Request, error: NoLiveVersionError) -> JSONResponse:
         return JSONResponse({"detail": str(error)}, status_code=503, headers={"Retry-After": "2"})
+
+    async def database_unavailable(_: Request, error: Exception) -> JSONResponse:
+        # An outage of the environment, not a fault of the request: retry later.
+        return JSONResponse(
+            {"error": "database_unavailable", "detail": "the database cannot be reached"},
+            status_code=503,
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)},
+        )
+
+    for unavailable in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(unavailable, database_unavailable)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:
