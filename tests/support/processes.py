@@ -98,3 +98,9 @@ def tagged_processes(tag: str) -> list[str]:
             command = cmdline.replace(b"\0", b" ").decode(errors="replace")
             found.append(f"{entry.name}: {command}")
     return found
+
+
+def intake_process(*, env: dict[str, str], port: int, log: Path) -> ServiceProcess:
+    return ServiceProcess(
+        [str(BIN / "intake"), "serve"], env={**env, "INTAKE_PORT": str(port)}, port=port, log=log
+    )
