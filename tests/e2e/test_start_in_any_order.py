@@ -78,7 +78,8 @@ async def test_intake_starts_without_kafka_and_connects_when_it_comes_up(
         intake.stop()
     log = intake.log.read_text()
 
-    assert health is not None and health.status_code == 200
+    assert health is not None
+    assert health.status_code == 200
     assert not_ready.status_code == 503
     assert not_ready.headers["retry-after"]
     assert not_ready.json()["error"] == "kafka_unavailable"
@@ -136,7 +137,8 @@ async def test_assessment_starts_without_its_database_and_503s_queries_during_an
         await proxy.down()
     log = service.log.read_text()
 
-    assert health is not None and health.status_code == 200
+    assert health is not None
+    assert health.status_code == 200
     assert not_ready.status_code == 503
     problems = not_ready.json()["problems"]
     assert problems[0].startswith("database: ")
