@@ -36,19 +36,18 @@ class TcpProxy:
         if server is not None:
             await server.wait_closed()
 
-    async def _forward(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+    async def _forward(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             server_r, server_w = await asyncio.open_connection(*self.target)
         except OSError:
-            client_w.transport.abort()
-            return
-        self._writers |= {client_w, server_w}
-        await asyncio.gather(
-            _pipe(client_r, server_w), _pipe(server_r, client_w), return_exceptions=True
-        )
-        for writer in (client_w, server_w):
-            self._writers.discard(writer)
             writer.transport.abort()
+            return
+        self._writers |= {writer, server_w}
+        both_ways = (_pipe(reader, server_w), _pipe(server_r, writer))
+        await asyncio.gather(*both_ways, return_exceptions=True)
+        for end in (writer, server_w):
+            self._writers.discard(end)
+            end.transport.abort()
 
 
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
