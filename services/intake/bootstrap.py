@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated
 
@@ -52,6 +52,15 @@ class IntakeRuntime:
     metrics: IntakeMetrics
     publisher: KafkaPublisher
     broker: KafkaBroker | None
+    started: bool = field(default=False, init=False)
+    connector: Connector = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.connector = Connector([Step("kafka", self.start)], log=log)
+
+    def not_ready(self) -> list[str]:
+        """Why intake is not connected yet (nothing once it is)."""
+        return [] if self.started else self.connector.reasons()
 
     async def start(self) -> None:
         """Connect to Kafka; safe to call again after it failed (the connector does)."""
@@ -71,6 +80,7 @@ class IntakeRuntime:
             except BaseException:
                 await self.broker.stop()  # the next attempt starts it afresh
                 raise
+        self.started = True
 
     async def stop(self) -> None:
         try:
@@ -88,30 +98,28 @@ class IntakeRuntime:
             await self.stop()
 
     @asynccontextmanager
-    async def connecting(self) -> AsyncIterator[Connector]:
+    async def connecting(self) -> AsyncIterator[IntakeRuntime]:
         """Serve at once; connect to Kafka in the background (start in any order).
         On the way out (after uvicorn finished the requests in flight), stop."""
-        connector = Connector([Step("kafka", self.start)], log=log)
-        connector.start()
+        self.connector.start()
         try:
-            yield connector
+            yield self
         finally:
-            await connector.stop()
+            await self.connector.stop()
             await self.stop()
 
 
+@dataclass
 class _Readiness:
     """Ready once connected and Kafka answers a metadata request; else the reasons."""
 
-    def __init__(self, publisher: KafkaPublisher) -> None:
-        self._publisher = publisher
-        self.connector: Connector | None = None  # set by the lifespan
+    runtime: IntakeRuntime
 
     async def check_ready(self) -> None:
-        reasons = self.connector.reasons() if self.connector else ["kafka: not started"]
+        reasons = self.runtime.not_ready()
         if reasons:
             raise PublishError("; ".join(reasons))
-        await self._publisher.check_ready()
+        await self.runtime.publisher.check_ready()
 
 
 @dataclass
@@ -147,18 +155,15 @@ def build_service(
     )
     runtime = IntakeRuntime(settings=settings, metrics=metrics, publisher=publisher, broker=broker)
 
-    readiness = _Readiness(publisher)
-
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        async with runtime.connecting() as connector:
-            readiness.connector = connector
+        async with runtime.connecting():
             yield
 
     app = create_app(
         settings=settings,
         publisher=publisher,
-        readiness=readiness,
+        readiness=_Readiness(runtime),
         metrics=metrics,
         clock=clock,
         lifespan=lifespan,
