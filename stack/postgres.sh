@@ -6,8 +6,6 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PG_HOME=$STACK_DIR/postgres
-DATA=$PG_HOME/data
-SOCKETS=$PG_HOME/run
 LOG_FILE=$LOG_DIR/postgres.log
 
 find_bindir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
@@ -27,11 +25,38 @@ install_binaries() {
 as_owner() {
   if [ "$(id -u)" -eq 0 ]; then
     id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
-    runuser -u postgres -- "$@"
+    (cd / && runuser -u postgres -- "$@")  # from a folder it may enter
   else
     "$@"
   fi
 }
+
+# As root the cluster runs as 'postgres', which must be able to reach it. A clone under a
+# folder that user cannot enter (root's home, a `mktemp -d` folder) keeps its cluster in a
+# folder of its own under /var/lib/postgresql instead, one per clone, and
+# .stack/postgres links to it.
+relocate_if_unreachable() {
+  [ "$(id -u)" -eq 0 ] || return 0
+  id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
+  runuser -u postgres -- test -x "$STACK_DIR" 2>/dev/null && return 0
+  local target
+  target=/var/lib/postgresql/service-norm/$(printf '%s' "$STACK_DIR" | sha256sum | cut -c1-16)
+  if [ ! -L "$PG_HOME" ]; then
+    # Only an empty leftover of a failed start can be here: a cluster never started.
+    [ -f "$PG_HOME/data/PG_VERSION" ] && die "$PG_HOME holds a cluster the postgres user cannot reach"
+    rm -rf "$PG_HOME"
+    mkdir -p "$target"
+    ln -s "$target" "$PG_HOME"
+  fi
+  PG_HOME=$(readlink -f "$PG_HOME")
+  mkdir -p "$PG_HOME"
+  chown postgres: "$PG_HOME" "$(dirname "$PG_HOME")"
+  LOG_FILE=$PG_HOME/postgres.log
+  ln -sfn "$LOG_FILE" "$LOG_DIR/postgres.log"
+}
+relocate_if_unreachable
+DATA=$PG_HOME/data
+SOCKETS=$PG_HOME/run
 
 url() { echo "${DATABASE_URL:-postgresql://postgres@127.0.0.1:$PG_PORT/$PG_DATABASE}"; }
 

@@ -7,7 +7,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 started=()
 cleanup() {
   local status=$?
-  for ((i=${#started[@]}-1; i>=0; i--)); do "$ROOT/stack/${started[i]}" stop || true; done
+  # Without the addresses exported below: with them, the stop scripts would take the
+  # servers started here for external ones and leave them running.
+  for ((i=${#started[@]}-1; i>=0; i--)); do
+    env -u KAFKA_BOOTSTRAP -u DATABASE_URL "$ROOT/stack/${started[i]}" stop || true
+  done
   exit $status
 }
 trap cleanup EXIT INT TERM

@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -17,11 +18,16 @@ from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
 
 from services.assessment.adapters import outbox, versions
-from services.assessment.adapters.db import Connection, create_pool, is_environment_error
+from services.assessment.adapters.db import (
+    DATABASE_UNAVAILABLE,
+    Connection,
+    create_pool,
+    is_environment_error,
+)
 from services.assessment.adapters.kafka_log import EndOffsets
 from services.assessment.adapters.outbox import OutboxRelay
 from services.assessment.adapters.projection_store import sql_for
-from services.assessment.adapters.read_model import ReadModel
+from services.assessment.adapters.read_model import NoLiveVersionError, ReadModel
 from services.assessment.adapters.schema import (
     MIGRATION_LOCK,
     migrate_control,
@@ -42,6 +48,7 @@ from services.assessment.service_layer.folding import Folded, fold
 from services.assessment.service_layer.records import Record
 from services.assessment.service_layer.resilience import IsolatingFold, Position
 from services.assessment.settings import AssessmentSettings, ProjectionSettings
+from shared.connecting import Connector, Step, describe
 from shared.kafka_topics import ensure_topics, platform_topics
 from shared.producer import ReplaceableProducer
 
@@ -87,12 +94,20 @@ async def open_database(settings: ProjectionSettings) -> asyncpg.Pool:
     return pool
 
 
+# Long enough for the largest batch to fold and commit on SIGTERM; the consumer then
+# leaves the group (so the partitions move to another instance at once).
+GRACEFUL_STOP_S = 30
+READY_TIMEOUT_S = 2.0
+_NOT_READY: tuple[type[Exception], ...] = (*DATABASE_UNAVAILABLE, NoLiveVersionError)
+
+
 @dataclass
 class Runtime:
     settings: AssessmentSettings
     pool: asyncpg.Pool
     broker: KafkaBroker
     end_offsets: EndOffsets
+    connector: Connector
     app: FastAPI
     relay: OutboxRelay
     producer: ReplaceableProducer
@@ -124,16 +139,28 @@ class Runtime:
                 self.metrics.sample(topic, stored, ends)
             await asyncio.sleep(SAMPLE_EVERY_S)
 
-    async def close(self) -> None:
-        for task in self.tasks:
-            task.cancel()
-        for task in self.tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await self.broker.stop()
-        await self.producer.stop()
-        await self.end_offsets.stop()
-        await self.pool.close()
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Serve at once and connect in the background (start in any order); on the way
+        out — after uvicorn finished the requests in flight — finish the batch in hand,
+        commit it, leave the group, stop the relay, close the pool."""
+        self.connector.start()
+        self.start_background()
+        try:
+            yield
+        finally:
+            await self.connector.stop()
+            try:
+                await self.broker.stop()
+                for task in self.tasks:
+                    task.cancel()
+                for task in self.tasks:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+                await self.producer.stop()
+                await self.end_offsets.stop()
+            finally:
+                await self.pool.close()
 
 
 async def _stored_positions(conn: Connection, schema: str, topic: str) -> dict[int, int]:
@@ -142,21 +169,17 @@ async def _stored_positions(conn: Connection, schema: str, topic: str) -> dict[i
 
 
 async def build_runtime(settings: AssessmentSettings) -> Runtime:
-    configured_policy(settings)  # fail fast on a bad policy file, before any connection
+    """Builds everything; connects to nothing (the connector does, in the background)."""
+    policy = configured_policy(settings)  # fail fast on a bad policy file
     topics = settings.topics
-    await ensure_topics(
-        bootstrap=settings.kafka_bootstrap,
-        specs=platform_topics(topics),
-        partitions=settings.topic_partitions,
-        replication=settings.topic_replication,
-    )
-    pool = await open_database(settings)
+    pool = await create_pool(settings.database_url, size=settings.assessment_pool_size, lazy=True)
     registry = CollectorRegistry()
     broker = KafkaBroker(
         settings.kafka_bootstrap,
         client_id="assessment",
         enable_idempotence=True,
         acks="all",
+        graceful_timeout=GRACEFUL_STOP_S,
         log_level=logging.DEBUG,  # per-batch "Received/Processed" lines
     )
     writer = ProjectionWriter(
@@ -205,20 +228,51 @@ async def build_runtime(settings: AssessmentSettings) -> Runtime:
     read_model = ReadModel(pool)
     end_offsets = EndOffsets(bootstrap=settings.kafka_bootstrap)
 
+    async def connect_database() -> None:
+        async with pool.acquire() as conn:
+            await prepare_database(conn, policy)
+
+    async def connect_kafka() -> None:
+        await ensure_topics(
+            bootstrap=settings.kafka_bootstrap,
+            specs=platform_topics(topics),
+            partitions=settings.topic_partitions,
+            replication=settings.topic_replication,
+        )
+        await end_offsets.start()
+        if settings.assessment_consumer:
+            try:
+                await broker.start()
+            except BaseException:
+                await broker.stop()  # the next attempt starts it afresh
+                raise
+
+    # The consumer starts only once the database is migrated and has a live version.
+    connector = Connector(
+        [Step("database", connect_database), Step("kafka", connect_kafka)], log=log
+    )
+
     async def readiness() -> list[str]:
         """Stable codes for the unauthenticated /readyz; the details go to the log."""
-        problems = []
+        problems = connector.reasons()
+        if problems:
+            return problems
         try:
-            async with read_model.snapshot():
+            async with asyncio.timeout(READY_TIMEOUT_S), read_model.snapshot():
                 pass
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, RuntimeError) as error:
-            log.warning("not ready: database: %r", error)
+        except _NOT_READY as error:
+            log.warning("not ready: database: %s", describe(error))
             problems.append("database_unavailable")
         if await end_offsets(topics.events) is None:
             problems.append("kafka_unavailable")
         if stalled := health.problem(settings.assessment_fold_stall_s):
             problems.append(stalled)
         return problems
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with runtime.running():
+            yield
 
     app = create_app(
         query_deps=QueryDeps(
@@ -231,37 +285,36 @@ async def build_runtime(settings: AssessmentSettings) -> Runtime:
         read_tokens=settings.read_tokens,
         readiness=readiness,
         registry=registry,
+        lifespan=lifespan,
     )
-    return Runtime(
+    runtime = Runtime(
         settings=settings,
         pool=pool,
         broker=broker,
         end_offsets=end_offsets,
+        connector=connector,
         app=app,
         relay=relay,
         producer=producer,
         metrics=metrics,
         tasks=[],
     )
+    return runtime
 
 
 async def serve(settings: AssessmentSettings) -> None:
     runtime = await build_runtime(settings)
-    try:
-        await runtime.end_offsets.start()
-        runtime.start_background()
-        if settings.assessment_consumer:
-            await runtime.broker.start()
-        server = uvicorn.Server(
-            uvicorn.Config(
-                runtime.app,
-                host=settings.assessment_host,
-                port=settings.assessment_port,
-                lifespan="off",
-                log_level=settings.log_level.lower(),
-                access_log=False,
-            )
+    server = uvicorn.Server(
+        uvicorn.Config(
+            runtime.app,
+            host=settings.assessment_host,
+            port=settings.assessment_port,
+            # The app's lifespan connects and disconnects: inside uvicorn's signal
+            # handling, so SIGTERM stops the consumer gracefully before the process ends.
+            lifespan="on",
+            log_level=settings.log_level.lower(),
+            access_log=False,
+            timeout_graceful_shutdown=GRACEFUL_STOP_S,
         )
-        await server.serve()
-    finally:
-        await runtime.close()
+    )
+    await server.serve()

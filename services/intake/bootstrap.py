@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated
 
@@ -16,11 +16,12 @@ from faststream.specification import AsyncAPI
 from faststream.specification.base import Specification
 from pydantic import WithJsonSchema
 
+from shared.connecting import Connector, Step
 from shared.kafka_topics import ensure_topics, platform_topics
 from shared.topics import TopicNames
 
 from .adapters.kafka_publisher import KafkaPublisher
-from .adapters.publisher import Publisher
+from .adapters.publisher import Publisher, PublishError
 from .entrypoints.http import create_app
 from .entrypoints.http.app import utc_now
 from .entrypoints.raw_subscriber import register_raw_intake
@@ -51,8 +52,18 @@ class IntakeRuntime:
     metrics: IntakeMetrics
     publisher: KafkaPublisher
     broker: KafkaBroker | None
+    started: bool = field(default=False, init=False)
+    connector: Connector = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.connector = Connector([Step("kafka", self.start)], log=log)
+
+    def not_ready(self) -> list[str]:
+        """Why intake is not connected yet (nothing once it is)."""
+        return [] if self.started else self.connector.reasons()
 
     async def start(self) -> None:
+        """Connect to Kafka; safe to call again after it failed (the connector does)."""
         settings = self.settings
         created = await ensure_topics(
             bootstrap=settings.kafka_bootstrap,
@@ -67,8 +78,9 @@ class IntakeRuntime:
             try:
                 await self.broker.start()
             except BaseException:
-                await self.publisher.stop()
+                await self.broker.stop()  # the next attempt starts it afresh
                 raise
+        self.started = True
 
     async def stop(self) -> None:
         try:
@@ -79,11 +91,35 @@ class IntakeRuntime:
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[IntakeRuntime]:
-        await self.start()
         try:
+            await self.start()
             yield self
         finally:
             await self.stop()
+
+    @asynccontextmanager
+    async def connecting(self) -> AsyncIterator[IntakeRuntime]:
+        """Serve at once; connect to Kafka in the background (start in any order).
+        On the way out (after uvicorn finished the requests in flight), stop."""
+        self.connector.start()
+        try:
+            yield self
+        finally:
+            await self.connector.stop()
+            await self.stop()
+
+
+@dataclass
+class _Readiness:
+    """Ready once connected and Kafka answers a metadata request; else the reasons."""
+
+    runtime: IntakeRuntime
+
+    async def check_ready(self) -> None:
+        reasons = self.runtime.not_ready()
+        if reasons:
+            raise PublishError("; ".join(reasons))
+        await self.runtime.publisher.check_ready()
 
 
 @dataclass
@@ -121,13 +157,13 @@ def build_service(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        async with runtime.running():
+        async with runtime.connecting():
             yield
 
     app = create_app(
         settings=settings,
         publisher=publisher,
-        readiness=publisher,
+        readiness=_Readiness(runtime),
         metrics=metrics,
         clock=clock,
         lifespan=lifespan,

@@ -78,6 +78,28 @@ def assessment_process(
     )
 
 
+RUN_TAG = "SERVICE_NORM_TEST_RUN"  # inherited by every process a tagged run starts
+
+
+def tagged_processes(tag: str) -> list[str]:
+    """The command lines of running processes whose environment carries RUN_TAG=tag:
+    whatever a run started, however it detached (setsid, runuser, spawned workers)."""
+    wanted = f"{RUN_TAG}={tag}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+        if wanted in environ and cmdline:  # a zombie has no command line: it is gone
+            command = cmdline.replace(b"\0", b" ").decode(errors="replace")
+            found.append(f"{entry.name}: {command}")
+    return found
+
+
 def intake_process(
     *, env: dict[str, str], port: int, log: Path, tokens: str, extra: dict[str, str] | None = None
 ) -> ServiceProcess:

@@ -97,3 +97,15 @@ async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
     finally:
         await consumer.stop()
     return {tp.partition: offset for tp, offset in ends.items() if offset > 0}
+
+
+async def group_members(bootstrap: str, group: str) -> int:
+    """How many consumers the group has now (0 once the last one left it)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        (described,) = await admin.describe_consumer_groups([group])
+    finally:
+        await admin.close()
+    (_, _, _, _, _, members, *_) = described.groups[0]
+    return len(members)

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import csv
 import io
+import multiprocessing
+import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +35,23 @@ class DecodedChunk:
 
 def start_worker() -> None:
     tune_garbage_collector()
+    _exit_with_parent()
+
+
+def _exit_with_parent() -> None:
+    """A worker waits on the pool's call queue, and every worker holds that queue's
+    write end too, so the end of the rebuild's process (kill -9, SIGTERM) never shows as
+    end-of-file there: without this, the workers would run on as orphans. The parent's
+    sentinel becomes readable when the parent ends, whatever killed it."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        parent.join()
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def decode_chunk(

@@ -15,12 +15,27 @@ else:
     Connection = asyncpg.Connection | PoolConnectionProxy
 
 
-async def create_pool(url: str, *, size: int) -> asyncpg.Pool:
+# The database cannot be reached (down, restarting, refusing connections): retry later.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    OSError,  # refused, reset, unreachable
+    TimeoutError,  # no answer to the connection attempt
+    asyncpg.PostgresConnectionError,  # the connection broke or does not exist
+    asyncpg.InterfaceError,  # the connection was closed under us
+    asyncpg.exceptions.OperatorInterventionError,  # shutting down, starting up, terminated
+    asyncpg.exceptions.InsufficientResourcesError,  # too many connections, disk full
+)
+CONNECT_TIMEOUT_S = 5.0
+
+
+async def create_pool(url: str, *, size: int, lazy: bool = False) -> asyncpg.Pool:
+    """A pool; `lazy` connects nothing up front (the service starts without its
+    database and connects on first use)."""
     pool = await asyncpg.create_pool(
         url,
-        min_size=1,
+        min_size=0 if lazy else 1,
         max_size=size,
         command_timeout=60,
+        timeout=CONNECT_TIMEOUT_S,
         server_settings={"application_name": "assessment"},
     )
     assert pool is not None

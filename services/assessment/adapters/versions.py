@@ -5,7 +5,8 @@ Exactly one version is live. Two kinds of advisory locks keep writers apart:
 - the writer lock of a version (transaction-scoped): every transaction that folds
   events into that version holds it, so scopes shared across partitions are never
   recomputed concurrently, and the switch to a new version can stop the live writer;
-- the rebuild lock (session-scoped): only one rebuild runs at a time.
+- the rebuild lock (session-scoped, on a connection of its own: `rebuild_lock.py`):
+  only one rebuild runs at a time.
 """
 
 from __future__ import annotations
@@ -127,15 +128,6 @@ async def switch_live(conn: Connection, *, to_version: int) -> Version | None:
 async def lock_writer(conn: Connection, version: int) -> None:
     """Hold the version's writer lock until the current transaction ends."""
     await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", WRITER_LOCK_CLASS, version)
-
-
-async def try_lock_rebuild(conn: Connection) -> bool:
-    locked: bool = await conn.fetchval("SELECT pg_try_advisory_lock($1)", REBUILD_LOCK)
-    return locked
-
-
-async def unlock_rebuild(conn: Connection) -> None:
-    await conn.execute("SELECT pg_advisory_unlock($1)", REBUILD_LOCK)
 
 
 async def event_count(conn: Connection, schema: str) -> int:

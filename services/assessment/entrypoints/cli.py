@@ -24,6 +24,7 @@ from rich.table import Table
 from services.assessment import bootstrap
 from services.assessment.adapters import deadletter, versions
 from services.assessment.adapters.kafka_log import FeedTail, HistoryReader
+from services.assessment.adapters.rebuild_lock import RebuildLockLostError
 from services.assessment.adapters.writer import ProjectionWriter
 from services.assessment.domain.policy import Policy, PolicyError, load_policy
 from services.assessment.service_layer.rebuild import (
@@ -93,6 +94,9 @@ def replay(
     except RebuildRefusedError as error:
         console.print(f"[yellow]{error}[/yellow]")
         raise typer.Exit(3) from None
+    except RebuildLockLostError as error:
+        console.print(f"[red]{error}; run the replay again[/red]")
+        raise typer.Exit(4) from None
     _print_report(report)
 
 
@@ -125,6 +129,7 @@ async def _replay(settings: ProjectionSettings, policy: Policy, *, note: str) ->
 
             return await rebuild(
                 pool=pool,
+                database_url=settings.database_url,
                 reader=reader,
                 policy=policy,
                 changes_topic=settings.topics.assessment_changes,

@@ -10,6 +10,7 @@ A crash anywhere before that transaction leaves the live version untouched.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from services.assessment.adapters import bulk_store, feed, versions
 from services.assessment.adapters.db import Connection
 from services.assessment.adapters.kafka_log import HistoryReader
 from services.assessment.adapters.projection_store import sql_for
+from services.assessment.adapters.rebuild_lock import RebuildLock, RebuildLockLostError
 from services.assessment.adapters.schema import migrate_projection
 from services.assessment.adapters.version_diff import TableDiff, diff_table
 from services.assessment.adapters.writer import ProjectionWriter
@@ -107,6 +109,7 @@ class _Plan:
 async def rebuild(
     *,
     pool: asyncpg.Pool,
+    database_url: str,
     reader: HistoryReader,
     policy: Policy,
     changes_topic: str,
@@ -116,36 +119,48 @@ async def rebuild(
     """Build a new version and switch to it; the switch queues, for the change feed,
     the difference between the old live version and the new one."""
     started = time.monotonic()
-    async with pool.acquire() as lock_conn:
-        if not await versions.try_lock_rebuild(lock_conn):
-            raise RebuildRefusedError("another rebuild is running; try again when it ends")
-        try:
-            discarded = await _discard_abandoned_builds(lock_conn)
+    lock = await RebuildLock.try_take(database_url)
+    if lock is None:
+        raise RebuildRefusedError("another rebuild is running; try again when it ends")
+    try:
+        async with pool.acquire() as conn:
+            discarded = await _discard_abandoned_builds(conn)
             version = await versions.create_version(
-                lock_conn, policy=policy, state="building", note=note
+                conn, policy=policy, state="building", note=note
             )
-            await migrate_projection(lock_conn, version.schema_name)
-            try:
-                return await _build_and_switch(
-                    pool=pool,
-                    reader=reader,
-                    version=version,
-                    policy=policy,
-                    changes_topic=changes_topic,
-                    plan=_Plan(on_progress),
-                    started=started,
-                    discarded=discarded,
-                )
-            except BaseException:
-                await versions.set_state(lock_conn, version.version, "failed")
-                raise
-        finally:
-            await versions.unlock_rebuild(lock_conn)
+            await migrate_projection(conn, version.schema_name)
+        build = asyncio.create_task(
+            _build_and_switch(
+                pool=pool,
+                lock=lock,
+                reader=reader,
+                version=version,
+                policy=policy,
+                changes_topic=changes_topic,
+                plan=_Plan(on_progress),
+                started=started,
+                discarded=discarded,
+            )
+        )
+        lock.on_lost(build.cancel)  # stop at once: another rebuild may take over
+        try:
+            return await build
+        except BaseException as error:
+            async with pool.acquire() as conn:
+                await versions.set_state(conn, version.version, "failed")
+            if isinstance(error, asyncio.CancelledError) and lock.lost:
+                raise RebuildLockLostError(
+                    "the rebuild lost its lock (its database session ended); nothing was switched"
+                ) from None
+            raise
+    finally:
+        await lock.release()
 
 
 async def _build_and_switch(
     *,
     pool: asyncpg.Pool,
+    lock: RebuildLock,
     reader: HistoryReader,
     version: versions.Version,
     policy: Policy,
@@ -200,6 +215,7 @@ async def _build_and_switch(
     # 3. Switch: the live writer waits on its lock for the few records folded here.
     # Subscribers of the change feed learn the difference, in the same transaction.
     async with pool.acquire() as conn, conn.transaction():
+        await lock.check_held(conn)  # else another rebuild may have discarded this one
         await versions.lock_writer(conn, version.version)
         previous = await versions.live_version(conn)
         if previous is not None:
@@ -282,8 +298,8 @@ async def _live_positions(pool: asyncpg.Pool, topic: str) -> dict[int, int]:
 
 
 async def _discard_abandoned_builds(conn: Connection) -> list[int]:
-    """Builds left 'building' or 'failed' by a crash: nobody reads them; drop them.
-    (We hold the rebuild lock, so none of them is being built.)"""
+    """Builds left 'building' or 'failed' by a crash or a lost lock: nobody reads them;
+    drop them. (We hold the rebuild lock, so none of them is being built.)"""
     dropped = []
     for found in await versions.list_versions(conn):
         if found.state in {"building", "failed"}:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import asyncpg
@@ -23,6 +24,7 @@ from shared.catalogue import WarningRule
 from shared.events import parse_recorded
 from tests.support.assessment_env import AssessmentEnv, caught_up
 from tests.support.kafka import publish_recorded
+from tests.support.processes import RUN_TAG, tagged_processes
 from tests.support.projections import read_projection
 from tests.support.waiting import wait_for
 
@@ -160,7 +162,8 @@ async def test_a_crashed_rebuild_leaves_live_serving_and_can_run_again(
     client = await started_service(assessment_env, history)
     before = (await client.get("/v1/warnings", params={"limit": 500})).json()["items"]
 
-    crashing = replay(assessment_env, extra={"ASSESSMENT_REBUILD_BATCH": "100"})
+    tag = uuid.uuid4().hex
+    crashing = replay(assessment_env, extra={"ASSESSMENT_REBUILD_BATCH": "100", RUN_TAG: tag})
 
     async def building_with_rows() -> bool:
         table = await versions_table(assessment_env.database_url)
@@ -175,12 +178,76 @@ async def test_a_crashed_rebuild_leaves_live_serving_and_can_run_again(
             await conn.close()
 
     await wait_for(building_with_rows, timeout=120, interval=0.05, what="rebuild under way")
+    assert len(tagged_processes(tag)) > 1, "the decode workers run"
     crashing.kill()  # SIGKILL: no clean-up code runs
     crashing.wait(timeout=30)
+    # Its decode workers follow it (they are not left behind as orphans).
+    await wait_for(
+        lambda: asyncio.to_thread(tagged_processes, tag),
+        until=lambda left: not left,
+        timeout=15,
+        what="the crashed rebuild's worker processes to exit",
+    )
 
     assert await versions_table(assessment_env.database_url) == [
         (1, "live", "proj_v1"),
         (2, "building", "proj_v2"),
+    ]
+    during = await client.get("/v1/warnings", params={"limit": 500})
+    assert during.status_code == 200
+    assert during.json()["items"] == before
+
+    again = replay(assessment_env)
+    output, _ = await asyncio.to_thread(again.communicate, timeout=300)
+    await client.aclose()
+    assert again.returncode == 0, output
+    assert "discarded abandoned builds: [2]" in output
+    assert [(v, s) for v, s, _ in await versions_table(assessment_env.database_url)] == [
+        (1, "ready"),
+        (3, "live"),
+    ]
+    assert await projection_of(assessment_env.database_url, "proj_v3") == await projection_of(
+        assessment_env.database_url, "proj_v1"
+    )
+
+
+async def test_a_rebuild_that_loses_its_lock_stops_without_switching(
+    assessment_env: AssessmentEnv,
+) -> None:
+    history = events(4000, seed=16)
+    client = await started_service(assessment_env, history)
+    before = (await client.get("/v1/warnings", params={"limit": 500})).json()["items"]
+    doomed = replay(assessment_env, extra={"ASSESSMENT_REBUILD_BATCH": "100"})
+
+    async def lock_holder() -> int | None:
+        conn = await asyncpg.connect(assessment_env.database_url)
+        try:
+            pid: int | None = await conn.fetchval(
+                """SELECT l.pid FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                    WHERE l.locktype = 'advisory' AND l.granted AND l.objid = $1
+                      AND a.datname = current_database()""",
+                REBUILD_LOCK,
+            )
+            building = await conn.fetchval(
+                "SELECT count(*) FROM assessment.versions WHERE state = 'building'"
+            )
+            return pid if building else None
+        finally:
+            await conn.close()
+
+    holder = await wait_for(lock_holder, timeout=120, interval=0.05, what="a rebuild under way")
+    admin = await asyncpg.connect(assessment_env.database_url)
+    try:
+        assert await admin.fetchval("SELECT pg_terminate_backend($1)", holder)
+    finally:
+        await admin.close()
+    output, _ = await asyncio.to_thread(doomed.communicate, timeout=120)
+
+    assert doomed.returncode == 4, output
+    assert "lost its lock" in output
+    assert [(v, s) for v, s, _ in await versions_table(assessment_env.database_url)] == [
+        (1, "live"),
+        (2, "failed"),
     ]
     during = await client.get("/v1/warnings", params={"limit": 500})
     assert during.status_code == 200

@@ -8,13 +8,13 @@ from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from typing import Annotated, Any
 
-import asyncpg
 from fastapi import Depends, FastAPI, HTTPException, Request, Response, status
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 from pydantic import BaseModel, Field
 
+from services.assessment.adapters.db import DATABASE_UNAVAILABLE
 from services.assessment.adapters.read_model import NoLiveVersionError
 from services.assessment.entrypoints.http.routes import QueryDeps, router
 from shared.tokens import DigestMatcher
@@ -26,15 +26,6 @@ Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_S = 2
-# Failures of the database's availability (not of a query): answered 503, retried.
-DATABASE_DOWN: tuple[type[Exception], ...] = (
-    OSError,
-    TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.exceptions.OperatorInterventionError,  # admin shutdown, cannot connect now
-    asyncpg.exceptions.InsufficientResourcesError,  # too many connections, disk full
-)
 
 
 class ErrorBody(BaseModel):
@@ -145,7 +136,7 @@ def create_app(
         }
         return JSONResponse(body, status_code=503, headers=retry_after)
 
-    for failure in DATABASE_DOWN:
+    for failure in DATABASE_UNAVAILABLE:
         app.add_exception_handler(failure, database_down)
 
     @app.get("/healthz", tags=["ops"])
