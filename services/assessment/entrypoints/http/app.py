@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from typing import Annotated
@@ -11,10 +10,13 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, HTTPException, Request, Response, status
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from services.assessment.adapters.read_model import NoLiveVersionError
+from services.assessment.entrypoints.http.dashboard.pages import install_dashboard
 from services.assessment.entrypoints.http.routes import QueryDeps, router
+from shared.http_docs import install_offline_docs
+from shared.http_metrics import install_latency_histogram
 
 Readiness = Callable[[], Awaitable[list[str]]]
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -57,26 +59,20 @@ def create_app(
         description="Read-only projections: efficiency warnings, unit alerts, monthly "
         "figures, scorecards, overdue complaints, early warnings.",
         lifespan=lifespan,
+        docs_url=None,  # served offline below
+        redoc_url=None,
     )
     app.state.query_deps = query_deps
-    app.include_router(router, dependencies=[Depends(_token_checker(read_tokens))])
-    latency = Histogram(
-        "assessment_http_request_seconds",
-        "Read API latency by route",
-        ["route", "status"],
+    check_token = _token_checker(read_tokens)
+    app.include_router(router, dependencies=[Depends(check_token)])
+    install_dashboard(app, check_token=check_token)
+    install_offline_docs(app)
+    install_latency_histogram(
+        app,
+        name="assessment_http_request_seconds",
+        documentation="Read API and dashboard latency by route",
         registry=registry,
     )
-
-    @app.middleware("http")
-    async def measure(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        latency.labels(path, str(response.status_code)).observe(time.perf_counter() - started)
-        return response
 
     @app.exception_handler(NoLiveVersionError)
     async def no_live_version(_: Request, error: NoLiveVersionError) -> JSONResponse:
