@@ -1,6 +1,7 @@
 """The managers' dashboard in a real browser (headless Chromium via Playwright), on both
 services running as processes with the demo's sample history folded.
 
+The services (`services`, tests/e2e/conftest.py) are shared with the Grafana test.
 Every page: the expected content, its chart data equal to the query API's JSON for the
 same inputs, no console error, and no request to anything but 127.0.0.1.
 """
@@ -15,26 +16,13 @@ import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page
 
-from demo.sample_history import OVERDUE_AS_OF, TAXI_UNITS, WATCHLIST_AS_OF, sample_history
+from demo.sample_history import OVERDUE_AS_OF, TAXI_UNITS, WATCHLIST_AS_OF
 from tests.support.assessment_env import READ_TOKEN
 from tests.support.browser import Recorder, chromium, recorded_page
-from tests.support.services import RunningServices, running_services
+from tests.support.services import RunningServices
 
 pytestmark = pytest.mark.e2e
 YEAR = "2026"
-
-
-@pytest.fixture(scope="module")
-async def services(
-    kafka_bootstrap: str, database_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[RunningServices]:
-    async with running_services(
-        kafka_bootstrap=kafka_bootstrap,
-        database_url=database_url,
-        events=sample_history(),
-        logs=tmp_path_factory.mktemp("dashboard"),
-    ) as running:
-        yield running
 
 
 @pytest.fixture(scope="module")
