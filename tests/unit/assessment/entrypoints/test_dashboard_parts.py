@@ -94,8 +94,8 @@ def _request(headers: dict[str, str]) -> Request:
     raw = [
         (k.lower().encode(), v.encode()) for k, v in {"host": "127.0.0.1:8081", **headers}.items()
     ]
-    return Request({"type": "http", "method": "POST", "scheme": "http", "path": "/",
-                    "query_string": b"", "headers": raw, "server": ("127.0.0.1", 8081)})  # fmt: skip
+    scope = {"type": "http", "method": "POST", "scheme": "http", "path": "/", "query_string": b""}
+    return Request({**scope, "headers": raw, "server": ("127.0.0.1", 8081)})
 
 
 @pytest.mark.parametrize(
