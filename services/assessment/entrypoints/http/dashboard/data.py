@@ -20,6 +20,7 @@ from services.assessment.service_layer.figures import Counts, base_range, unit_f
 
 Json = dict[str, Any]
 MAX_LIST = 500  # the API's page limit: one page per list on the dashboard
+OVERDUE_SHOWN = 100  # the API's default page: beyond it, a manager narrows by unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +128,7 @@ async def watchlist(d: QueryDeps, as_of: datetime) -> Json:
 
 async def overdue(d: QueryDeps, unit_id: str | None, as_of: datetime) -> Json:
     page = await routes.overdue(
-        d, unit_id=unit_id or None, as_of=as_of.isoformat(), limit=MAX_LIST, cursor=None
+        d, unit_id=unit_id or None, as_of=as_of.isoformat(), limit=OVERDUE_SHOWN, cursor=None
     )
     for item in page["items"]:
         item["days_overdue"] = max(0, (as_of - item["deadline"]).days)

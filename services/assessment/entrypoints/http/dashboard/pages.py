@@ -36,6 +36,7 @@ NAV = (
     ("/dashboard/unit", "告诫 Warnings & alerts"),
 )
 RANKING_CHART_ROWS = 20
+RANKING_TABLE_ROWS = 100  # hundreds of units: the table shows the top; the rest by link
 
 Deps = Annotated[QueryDeps, Depends(deps)]
 Text = Annotated[str | None, Query()]
@@ -216,7 +217,7 @@ async def _ranking(d: QueryDeps, text: str | None) -> dict[str, Any]:
         ],
         title=f"有效告诫 Active warnings, {chosen.text}",
     )
-    return {"period": chosen, "rows": rows, "chart": chart}
+    return {"period": chosen, "rows": rows[:RANKING_TABLE_ROWS], "units": len(rows), "chart": chart}
 
 
 async def _trend(
