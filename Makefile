@@ -9,7 +9,7 @@ BIN := .venv/bin
 N ?= 200000
 
 .PHONY: help install up down status test test-unit lint fmt schemas docs demo replay versions \
-        bench bench-intake clean
+        bench bench-intake bench-dashboard screenshots clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -72,6 +72,12 @@ bench: install ## rebuild benchmark: ceiling vs full rebuild vs live latency (N=
 
 bench-intake: install ## intake benchmark: batch/single endpoints vs a bare producer
 	stack/with-infra.sh $(BIN)/python -m bench.intake_bench
+
+bench-dashboard: install ## dashboard pages timed over a socket on N bench events
+	stack/with-infra.sh $(BIN)/python -m bench.dashboard_bench --events $(N)
+
+screenshots: install ## dashboard screenshots (docs/img) from the running `make demo` stack
+	$(BIN)/python -m demo.screenshots
 
 clean: ## remove the virtualenvs and caches (keeps .stack data)
 	rm -rf .venv .tools .mypy_cache .ruff_cache .pytest_cache .hypothesis

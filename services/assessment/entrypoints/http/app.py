@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from typing import Annotated, Any
@@ -11,12 +10,15 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, HTTPException, Request, Response, status
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pydantic import BaseModel, Field
 
 from services.assessment.adapters.db import DATABASE_UNAVAILABLE
 from services.assessment.adapters.read_model import NoLiveVersionError
+from services.assessment.entrypoints.http.dashboard.pages import install_dashboard
 from services.assessment.entrypoints.http.routes import QueryDeps, router
+from shared.http_docs import install_offline_docs
+from shared.http_metrics import install_latency_histogram
 from shared.tokens import DigestMatcher
 
 # Returns the stable codes of what is not ready ("database_unavailable",
@@ -97,28 +99,20 @@ def create_app(
         description="Read-only projections: efficiency warnings, unit alerts, monthly "
         "figures, scorecards, overdue complaints, early warnings.",
         lifespan=lifespan,
+        docs_url=None,  # served offline below
+        redoc_url=None,
     )
     app.state.query_deps = query_deps
-    app.include_router(
-        router, dependencies=[Depends(_token_checker(read_tokens))], responses=QUERY_RESPONSES
-    )
-    latency = Histogram(
-        "assessment_http_request_seconds",
-        "Read API latency by route",
-        ["route", "status"],
+    check_token = _token_checker(read_tokens)
+    app.include_router(router, dependencies=[Depends(check_token)], responses=QUERY_RESPONSES)
+    install_dashboard(app, check_token=check_token)
+    install_offline_docs(app)
+    install_latency_histogram(
+        app,
+        name="assessment_http_request_seconds",
+        documentation="Read API and dashboard latency by route",
         registry=registry,
     )
-
-    @app.middleware("http")
-    async def measure(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        latency.labels(path, str(response.status_code)).observe(time.perf_counter() - started)
-        return response
 
     retry_after = {"Retry-After": str(RETRY_AFTER_S)}
 

@@ -15,6 +15,8 @@ from services.intake.adapters.publisher import Publisher, PublishError, Readines
 from services.intake.domain.grants import TokenRegistry
 from services.intake.metrics import IntakeMetrics
 from services.intake.settings import IntakeSettings
+from shared.http_docs import install_offline_docs
+from shared.http_metrics import install_latency_histogram
 
 from .events import events_router
 from .openapi import RETRY_AFTER_HEADER, install_openapi
@@ -51,6 +53,8 @@ def create_app(
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served offline below
+        redoc_url=None,
     )
     app.include_router(
         events_router(
@@ -106,4 +110,11 @@ def create_app(
         return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     install_openapi(app)
+    install_offline_docs(app)
+    install_latency_histogram(
+        app,
+        name="intake_http_request_seconds",
+        documentation="Intake HTTP latency by route and status",
+        registry=metrics.registry,
+    )
     return app
