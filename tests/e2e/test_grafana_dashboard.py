@@ -47,8 +47,14 @@ async def test_every_metric_the_grafana_dashboard_names_is_on_metrics(
 ) -> None:
     dashboard = json.loads(DASHBOARD.read_text())
     named = {m for e in expressions(dashboard) for m in METRIC.findall(e)}
-    assert {"intake_http_request_seconds_bucket", "assessment_http_request_seconds_bucket",
-            "intake_events_accepted_total", "assessment_records_total"} <= named  # fmt: skip
+    assert {
+        "intake_http_request_seconds_bucket",
+        "assessment_http_request_seconds_bucket",
+        "intake_events_accepted_total",
+        "assessment_records_total",
+        "assessment_partition_lag_records",
+        "assessment_deadletters_total",
+    } <= named
     available: set[str] = set()
     async with httpx.AsyncClient(timeout=30) as client:
         for base in (services.intake_url, services.assessment_url):
