@@ -16,10 +16,11 @@ import asyncpg
 import httpx
 
 from shared.kafka_topics import delete_topics, ensure_topics, platform_topics
+from shared.tokens import token_digest
 from shared.topics import TopicNames
 from tests.support.assessment_env import READ_TOKEN
 from tests.support.kafka import publish_recorded
-from tests.support.processes import ServiceProcess, assessment_process
+from tests.support.processes import ServiceProcess, assessment_process, intake_process
 from tests.support.stack import free_port
 from tests.support.waiting import wait_for
 
@@ -91,7 +92,7 @@ async def running_services(
         "KAFKA_TOPIC_PREFIX": prefix,
         "TOPIC_PARTITIONS": "3",
         "ASSESSMENT_GROUP": f"assessment-{unique}",
-        "READ_TOKENS": READ_TOKEN,
+        "READ_TOKENS": token_digest(READ_TOKEN),
         "LOG_LEVEL": "INFO",
     }
     await ensure_topics(bootstrap=kafka_bootstrap, specs=platform_topics(topics), partitions=3)
@@ -99,13 +100,12 @@ async def running_services(
     port = free_port()
     assessment = assessment_process(env=env, port=port, log=logs / "assessment.log")
     intake_port = free_port()
-    intake = ServiceProcess(
-        [str(BIN / "intake"), "serve"],
-        env={**env, "INTAKE_PORT": str(intake_port), "INTAKE_TOKENS": f"{INTAKE_TOKEN}=*",
-             "INTAKE_RAW_GROUP": f"intake-raw-{unique}"},
+    intake = intake_process(
+        env={**env, "INTAKE_RAW_GROUP": f"intake-raw-{unique}"},
         port=intake_port,
         log=logs / "intake.log",
-    )  # fmt: skip
+        tokens=f"{token_digest(INTAKE_TOKEN)}=*",
+    )
     services = RunningServices(assessment=assessment, intake=intake, topics=topics)
     try:
         assessment.start()
