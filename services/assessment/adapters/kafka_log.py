@@ -90,13 +90,21 @@ class EndOffsets:
         )
         self._timeout = timeout
         self._started = False
+        # The connector and the lag sampler may both start it: aiokafka refuses a second
+        # start(), and a refused start would fail the connector's step for good.
+        self._starting = asyncio.Lock()
         self._partitions: dict[str, list[TopicPartition]] = {}  # partitions rarely change
+
+    async def _ensure_started(self) -> None:
+        async with self._starting:
+            if not self._started:
+                await self._consumer.start()
+                self._started = True
 
     async def start(self) -> None:
         try:
             async with asyncio.timeout(10):
-                await self._consumer.start()
-            self._started = True
+                await self._ensure_started()
         except (KafkaError, TimeoutError):
             log.warning("Kafka unreachable at start-up; /v1/status will show no lag yet")
 
@@ -107,9 +115,7 @@ class EndOffsets:
     async def __call__(self, topic: str) -> dict[int, int] | None:
         try:
             async with asyncio.timeout(self._timeout):
-                if not self._started:
-                    await self._consumer.start()
-                    self._started = True
+                await self._ensure_started()
                 if not self._partitions.get(topic):
                     found = await topic_partitions(bootstrap=self._bootstrap, topic=topic)
                     self._partitions[topic] = [TopicPartition(topic, p) for p in found]
