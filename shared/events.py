@@ -14,6 +14,7 @@ Validation context (pydantic `context=`):
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal, TypeAlias
 
@@ -267,3 +268,13 @@ def stamp(event: Event, *, recorded_at: datetime) -> Event:
 def dump_event(event: Event) -> bytes:
     """Canonical JSON for the wire: absent optionals are left out."""
     return event.model_dump_json(exclude_none=True).encode()
+
+
+def content_digest(event: Event) -> bytes:
+    """What identifies the content of (source, id): everything the sender sent, the
+    instant normalised to UTC (the same moment written with another offset is the same
+    content), intake's own `recorded_at` left out (a retry is stamped anew)."""
+    canonical = event.model_copy(
+        update={"occurred_at": event.occurred_at.astimezone(UTC), "recorded_at": None}
+    ).model_dump_json(exclude_none=True)
+    return hashlib.blake2b(canonical.encode(), digest_size=16).digest()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
@@ -99,3 +100,55 @@ async def delete_topics(*, bootstrap: str, prefix: str) -> list[str]:
         return doomed
     finally:
         await admin.close()
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRecord:
+    partition: int
+    offset: int
+    timestamp_ms: int
+    key: bytes | None
+    value: bytes | None
+    headers: dict[str, bytes]
+
+
+async def read_to_end(*, bootstrap: str, topic: str, limit: int) -> list[StoredRecord]:
+    """The topic's records from the start to its end as it stands now (at most `limit`,
+    the oldest first per partition); for ops commands such as `intake deadletters list`.
+    Joins no group and commits nothing."""
+    partitions = [
+        TopicPartition(topic, p) for p in await topic_partitions(bootstrap=bootstrap, topic=topic)
+    ]
+    if not partitions:
+        return []
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        ends = await consumer.end_offsets(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        found: list[StoredRecord] = []
+        remaining = {tp for tp in partitions if ends[tp] > 0}
+        while remaining and len(found) < limit:
+            batches = await consumer.getmany(*remaining, timeout_ms=1000)
+            for tp, records in batches.items():
+                found.extend(
+                    StoredRecord(
+                        r.partition,
+                        r.offset,
+                        r.timestamp,
+                        r.key,
+                        r.value,
+                        {k: v or b"" for k, v in r.headers},
+                    )
+                    for r in records
+                    if r.offset < ends[tp]
+                )
+            for tp in list(remaining):
+                if await consumer.position(tp) >= ends[tp]:
+                    remaining.discard(tp)
+        return found[:limit]
+    finally:
+        await consumer.stop()

@@ -98,7 +98,7 @@ def build_service(
     clock: Callable[[], datetime] = utc_now,
     raw_intake: bool = True,
 ) -> IntakeService:
-    metrics = IntakeMetrics()
+    metrics = IntakeMetrics(configured_sources(settings))
     publisher = KafkaPublisher(
         bootstrap=settings.kafka_bootstrap,
         timeout_s=settings.intake_publish_timeout_s,
@@ -133,6 +133,16 @@ def build_service(
         lifespan=lifespan,
     )
     return IntakeService(app=app, runtime=runtime)
+
+
+def configured_sources(settings: IntakeSettings) -> set[str]:
+    """Every source a token names (a `*` token names none)."""
+    return {
+        source
+        for sources in settings.intake_tokens.values()
+        if sources != "*"
+        for source in sources
+    }
 
 
 def build_raw_broker(

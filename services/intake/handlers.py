@@ -12,6 +12,7 @@ from shared.topics import TopicNames
 
 from .adapters.publisher import Publisher, RecordTooLargeError
 from .domain import raw as raw_rules
+from .domain.identity import Conflict, RecentIds
 from .domain.records import (
     OutboundRecord,
     RawRecord,
@@ -22,6 +23,19 @@ from .domain.records import (
 from .metrics import HTTP, KAFKA, IntakeMetrics
 
 
+class ConflictingReuseError(Exception):
+    """Events reuse a (source, id) with other content; nothing was published."""
+
+    def __init__(self, conflicts: list[Conflict]) -> None:
+        first = conflicts[0]
+        super().__init__(
+            f"event {first.index}: ({first.source}, {first.id}) was "
+            + ("sent earlier in this request" if first.reason == "in_request" else "accepted")
+            + " with other content"
+        )
+        self.conflicts = conflicts
+
+
 async def record_events(
     events: Sequence[Event],
     *,
@@ -30,11 +44,17 @@ async def record_events(
     recorded_at: datetime,
     metrics: IntakeMetrics,
     channel: str = HTTP,
+    recent_ids: RecentIds | None = None,
 ) -> None:
-    """Write validated events to events.v1; returns once Kafka acknowledged all of them."""
+    """Write validated events to events.v1; returns once Kafka acknowledged all of them.
+    With `recent_ids`, a reuse of a pair with other content is refused first."""
+    if recent_ids is not None and (conflicts := recent_ids.conflicts(events)):
+        raise ConflictingReuseError(conflicts)
     records = event_records(events, topic=topics.events, recorded_at=recorded_at)
     started = time.perf_counter()
     await publisher.publish(records)
+    if recent_ids is not None:
+        recent_ids.remember(events)
     metrics.publish_seconds.labels(channel).observe(time.perf_counter() - started)
     metrics.batch_size.labels(channel).observe(len(events))
     metrics.count_accepted(events, channel=channel)

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from collections import Counter as Tally
-from collections.abc import Iterable
-from operator import attrgetter
+from collections.abc import Collection, Iterable
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
 
 from shared.events import Event
 
@@ -15,21 +21,27 @@ KAFKA = "kafka"
 
 _LATENCY_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _BATCH_BUCKETS = (1, 2, 5, 10, 25, 50, 100, 250, 500, 1000)
-_SOURCE_AND_TYPE = attrgetter("source", "type")
+OTHER_SOURCE = "other"  # the `source` label of any source no token names
 
 
 class IntakeMetrics:
-    def __init__(self) -> None:
+    def __init__(self, sources: Collection[str] = ()) -> None:
+        """`sources`: the configured ones (named by a token); label values stay bounded:
+        any other source (a token with `*` may send for any) is counted as `other`."""
+        self._sources = frozenset(sources)
         self.registry = CollectorRegistry(auto_describe=True)
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
         self.accepted = Counter(
             "intake_events_accepted",
-            "Events written to events.v1, by channel (http|kafka), source and type.",
+            "Events written to events.v1, by channel (http|kafka), source (configured "
+            "sources; others as `other`) and type.",
             ["channel", "source", "type"],
             registry=self.registry,
         )
         self.rejected = Counter(
             "intake_rejected",
-            "RefusedError HTTP requests and dead-lettered raw records, by channel and reason.",
+            "Refused HTTP requests and dead-lettered raw records, by channel and reason.",
             ["channel", "reason"],
             registry=self.registry,
         )
@@ -49,7 +61,10 @@ class IntakeMetrics:
         )
 
     def count_accepted(self, events: Iterable[Event], *, channel: str) -> None:
-        for (source, event_type), count in Tally(map(_SOURCE_AND_TYPE, events)).items():
+        labels = Tally(
+            (e.source if e.source in self._sources else OTHER_SOURCE, e.type) for e in events
+        )
+        for (source, event_type), count in labels.items():
             self.accepted.labels(channel, source, event_type).inc(count)
 
     def count_rejected(self, reason: str, *, channel: str, count: int = 1) -> None:

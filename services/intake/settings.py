@@ -44,6 +44,13 @@ class IntakeSettings(KafkaSettings):
     intake_publish_timeout_s: float = Field(
         default=5.0, gt=0, le=120, description="How long a request waits for Kafka's acks."
     )
+    intake_recent_ids: int = Field(
+        default=100_000,
+        ge=0,
+        le=10_000_000,
+        description="Recently accepted (source, id) pairs remembered to answer 409 to a "
+        "reuse with other content (0: only within one request).",
+    )
     intake_retry_after_s: int = Field(
         default=2, ge=1, le=3600, description="Retry-After sent with a 503."
     )

@@ -12,8 +12,15 @@ from shared import topics
 from shared.events import SCHEMA_VERSION
 
 
-async def publish_recorded(bootstrap: str, topic: str, events: Iterable[dict[str, Any]]) -> int:
-    """Write events to events.v1 the way intake does (stamped JSON, key = unit_id)."""
+async def publish_recorded(
+    bootstrap: str,
+    topic: str,
+    events: Iterable[dict[str, Any]],
+    *,
+    partition: int | None = None,
+) -> int:
+    """Write events to events.v1 the way intake does (stamped JSON, key = unit_id); an
+    event's own `recorded_at` is kept. `partition`: all to that one partition."""
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=5
     )
@@ -22,13 +29,19 @@ async def publish_recorded(bootstrap: str, topic: str, events: Iterable[dict[str
     try:
         pending = []
         for event in events:
-            value = orjson.dumps({**event, "recorded_at": "2026-11-01T00:00:00Z"})
+            value = orjson.dumps({"recorded_at": "2026-11-01T00:00:00Z", **event})
             headers = [
                 (topics.HEADER_EVENT_TYPE, event["type"].encode()),
                 (topics.HEADER_SCHEMA_VERSION, str(SCHEMA_VERSION).encode()),
             ]
             pending.append(
-                await producer.send(topic, value, key=event["unit_id"].encode(), headers=headers)
+                await producer.send(
+                    topic,
+                    value,
+                    key=event["unit_id"].encode(),
+                    headers=headers,
+                    partition=partition,
+                )
             )
             sent += 1
         for future in pending:

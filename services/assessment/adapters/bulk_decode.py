@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 
 from services.assessment.adapters.projection_store import fact_rows
 from services.assessment.service_layer.facts import facts_from_events
-from services.assessment.service_layer.records import decode_value
-from shared.events import Event
+from services.assessment.service_layer.records import decode_value, store_problem
+from shared.events import Event, content_digest
 from shared.runtime import tune_garbage_collector
 
 
@@ -35,17 +35,28 @@ def start_worker() -> None:
 
 
 def decode_chunk(
-    values: Sequence[bytes | None], schema_versions: Sequence[str | None], time_zone: str
+    values: Sequence[bytes | None],
+    schema_versions: Sequence[str | None],
+    positions: Sequence[tuple[int, int]],
+    time_zone: str,
 ) -> DecodedChunk:
+    """`positions`: (partition, offset) of each value; with the content digest they
+    place every copy of an event in the total order (see service_layer/identity.py)."""
     events: list[Event] = []
+    identities: list[tuple[Any, ...]] = []
     poison = 0
-    for value, version in zip(values, schema_versions, strict=True):
+    for value, version, (partition, offset) in zip(values, schema_versions, positions, strict=True):
         outcome = decode_value(value, version)
-        if isinstance(outcome, tuple):
+        if isinstance(outcome, tuple) or store_problem(outcome) is not None:
             poison += 1
-        else:
-            events.append(outcome)
+            continue
+        events.append(outcome)
+        identities.append(
+            (outcome.source, outcome.id, "\\x" + content_digest(outcome).hex(),
+             outcome.recorded_at, partition, offset)
+        )  # fmt: skip
     rows = fact_rows(facts_from_events(events), ZoneInfo(time_zone))
+    rows["event_ids"] = identities
     return DecodedChunk({table: _csv(table_rows) for table, table_rows in rows.items()}, poison)
 
 

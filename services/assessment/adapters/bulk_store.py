@@ -58,15 +58,19 @@ FACT_COLUMNS = {
                  "unit_wide", "month"],
     "commendations": ["source", "event_id", "occurred_at", "commendation_id", "unit_id",
                       "staff_id", "kind", "month"],
+    "event_ids": ["source", "event_id", "digest", "recorded_at", "partition", "offset"],
 }  # fmt: skip
 
 
-async def load_csv(conn: Connection, schema: str, payloads: dict[str, bytes]) -> None:
+async def load_csv(
+    conn: Connection, schema: str, payloads: dict[str, bytes]
+) -> set[tuple[str, str]]:
     """Store the facts (CSV in `fact_rows` column order, per table) of events not seen
     before — the first copy of an event wins — by COPY into session staging tables and
     one set-based insert per table; findings are kept only for inspections stored by
-    this very statement, as the incremental path does. Nothing comes back to Python:
-    a new version needs no answer."""
+    this very statement, as the incremental path does. Only the (source, id) pairs seen
+    with different contents come back (rare): `reconcile_conflicts` fixes their facts
+    once the load is done."""
     s = checked_schema(schema)
     for table, columns in FACT_COLUMNS.items():
         await conn.execute(
@@ -80,6 +84,23 @@ async def load_csv(conn: Connection, schema: str, payloads: dict[str, bytes]) ->
                 columns=columns,
                 format="csv",
             )
+    conflicts = await conn.fetch(
+        f"""SELECT s.source, s.event_id FROM stage_event_ids s
+              JOIN {s}.event_ids e USING (source, event_id) WHERE e.digest <> s.digest
+            UNION
+            SELECT source, event_id FROM stage_event_ids GROUP BY source, event_id
+            HAVING count(DISTINCT digest) > 1"""
+    )
+    await conn.execute(
+        f"""INSERT INTO {s}.event_ids
+            SELECT DISTINCT ON (source, event_id) * FROM stage_event_ids
+            ORDER BY source, event_id, recorded_at, partition, "offset"
+            ON CONFLICT (source, event_id) DO UPDATE
+               SET digest = excluded.digest, recorded_at = excluded.recorded_at,
+                   partition = excluded.partition, "offset" = excluded."offset"
+             WHERE (excluded.recorded_at, excluded.partition, excluded."offset")
+                 < ({s}.event_ids.recorded_at, {s}.event_ids.partition, {s}.event_ids."offset")"""
+    )
     for table in ("complaint_filings", "complaint_verdicts", "commendations"):
         await conn.execute(
             f"INSERT INTO {s}.{table} SELECT * FROM stage_{table} ON CONFLICT DO NOTHING"
@@ -92,6 +113,7 @@ async def load_csv(conn: Connection, schema: str, payloads: dict[str, bytes]) ->
               JOIN new ON new.source = f.source AND new.event_id = f.event_id
             ON CONFLICT DO NOTHING"""
     )
+    return {(r["source"], r["event_id"]) for r in conflicts}
 
 
 async def drop_secondary_indexes(conn: Connection, schema: str) -> list[str]:

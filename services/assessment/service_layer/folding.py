@@ -20,13 +20,9 @@ from services.assessment.domain.policy import Policy
 from services.assessment.service_layer.facts import facts_from_events
 from services.assessment.service_layer.identity import Copy, Identity, resolve
 from services.assessment.service_layer.projector import project
-from services.assessment.service_layer.records import (
-    Poison,
-    Record,
-    content_digest,
-    decode_checked,
-)
+from services.assessment.service_layer.records import Poison, Record, decode_checked
 from services.assessment.service_layer.store import ProjectionStore
+from shared.events import content_digest
 
 
 class WriteTransaction(Protocol):

@@ -49,8 +49,8 @@ async def project(
     """Add `facts`; `retracted` are facts just removed (a displaced copy of an event):
     the scopes they touched are recomputed too."""
     new = await store.add_facts(facts)
-    gone = retracted or FactBatch()
-    if not len(new) and not len(gone):
+    gone = retracted if retracted is not None else FactBatch()
+    if not len(new) and not (gone.filings or gone.verdicts or gone.findings):
         return Projected(0, 0, 0, 0)
     complaint_ids = {f.complaint_id for f in (*new.filings, *gone.filings)} | {
         v.complaint_id for v in (*new.verdicts, *gone.verdicts)

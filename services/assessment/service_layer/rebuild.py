@@ -26,7 +26,11 @@ from services.assessment.adapters.version_diff import TableDiff, diff_table
 from services.assessment.adapters.writer import ProjectionWriter
 from services.assessment.domain.changes import diff
 from services.assessment.domain.policy import Policy
-from services.assessment.service_layer.bulk import evaluate_all, load_history
+from services.assessment.service_layer.bulk import (
+    evaluate_all,
+    load_history,
+    reconcile_conflicts,
+)
 from services.assessment.service_layer.folding import Folded, fold
 
 log = logging.getLogger(__name__)
@@ -161,7 +165,7 @@ async def _build_and_switch(
         index_definitions = await bulk_store.drop_secondary_indexes(conn, version.schema_name)
     until = await reader.end_offsets()
     plan.extend({}, until)
-    positions, poison = await load_history(
+    loaded = await load_history(
         writer=writer,
         version=version,
         reader=reader,
@@ -169,7 +173,9 @@ async def _build_and_switch(
         time_zone=policy.time_zone,
         on_batch=plan.advance,
     )
-    deadletters.count += poison
+    positions = loaded.positions
+    await reconcile_conflicts(writer=writer, version=version, reader=reader, keys=loaded.conflicts)
+    deadletters.count += loaded.poison + len(loaded.conflicts)
     clock.lap("load")
     await evaluate_all(pool=pool, version=version, policy=policy)
     clock.lap("evaluate")

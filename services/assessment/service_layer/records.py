@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -140,16 +139,6 @@ def store_problem(event: Event) -> dict[str, object] | None:
                 "type": "unstorable_instant",
             }
     return None
-
-
-def content_digest(event: Event) -> bytes:
-    """What identifies the content of (source, id): everything intake was sent, the
-    instant normalised to UTC (the same moment written in another offset is the same
-    content), intake's own `recorded_at` left out (a retry is stamped anew)."""
-    canonical = event.model_copy(
-        update={"occurred_at": event.occurred_at.astimezone(UTC), "recorded_at": None}
-    ).model_dump_json(exclude_none=True)
-    return hashlib.blake2b(canonical.encode(), digest_size=16).digest()
 
 
 def decode_value(value: bytes | None, schema_version: str | None) -> Event | tuple[str, str]:

@@ -39,6 +39,49 @@ def _settings(cls: type[S]) -> S:
         raise typer.Exit(2) from None
 
 
+deadletters_app = typer.Typer(help="Records intake refused on intake.raw.v1 (dead letters).")
+app.add_typer(deadletters_app, name="deadletters")
+
+
+@deadletters_app.command("list")
+def list_deadletters(
+    reason: Annotated[str | None, typer.Option("--reason", help="Only this reason.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=1_000_000)] = 1000,
+) -> None:
+    """What intake.deadletter.v1 holds and why: origin, reason, errors (never the
+    records' data: it may hold complainant data)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from shared import topics
+    from shared.kafka_topics import read_to_end
+
+    settings = _settings(KafkaSettings)
+    records = asyncio.run(
+        read_to_end(
+            bootstrap=settings.kafka_bootstrap, topic=settings.topics.intake_deadletter, limit=limit
+        )
+    )
+    table = Table(title=f"{settings.topics.intake_deadletter}")
+    for column in ("position", "origin", "reason", "errors", "bytes"):
+        table.add_column(column, overflow="fold")
+    shown = 0
+    for record in records:
+        found = record.headers.get(topics.HEADER_DLQ_REASON, b"").decode(errors="replace")
+        if reason is not None and found != reason:
+            continue
+        shown += 1
+        table.add_row(
+            f"{record.partition}/{record.offset}",
+            record.headers.get(topics.HEADER_DLQ_ORIGIN, b"").decode(errors="replace"),
+            found,
+            record.headers.get(topics.HEADER_DLQ_ERRORS, b"").decode(errors="replace")[:300],
+            str(len(record.value or b"")),
+        )
+    Console().print(table)
+    typer.echo(f"{shown} dead letter(s)")
+
+
 @app.command()
 def serve() -> None:
     """Run the HTTP API and the intake.raw.v1 subscriber (settings from the environment)."""

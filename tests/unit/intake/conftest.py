@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from services.intake.bootstrap import configured_sources
 from services.intake.entrypoints.http import create_app
 from services.intake.metrics import IntakeMetrics
 from services.intake.settings import IntakeSettings
@@ -22,7 +23,7 @@ def intake_settings() -> IntakeSettings:
 @pytest.fixture
 async def intake(intake_settings: IntakeSettings) -> AsyncIterator[Intake]:
     publisher = FakePublisher()
-    metrics = IntakeMetrics()
+    metrics = IntakeMetrics(configured_sources(intake_settings))
     app = create_app(
         settings=intake_settings, publisher=publisher, readiness=publisher, metrics=metrics
     )

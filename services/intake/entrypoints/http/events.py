@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from services.intake.adapters.publisher import Publisher, PublishError, RecordTooLargeError
 from services.intake.domain.grants import Grant, TokenRegistry, forbidden_sources
+from services.intake.domain.identity import RecentIds
 from services.intake.domain.validation import (
     BodyError,
     InvalidEventsError,
@@ -18,7 +19,7 @@ from services.intake.domain.validation import (
     validate_events,
     validate_submission,
 )
-from services.intake.handlers import record_events
+from services.intake.handlers import ConflictingReuseError, record_events
 from services.intake.metrics import HTTP, IntakeMetrics
 from services.intake.settings import IntakeSettings
 from shared.events import Event
@@ -45,6 +46,11 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": "Not JSON, not an object or array, or 0 / >1000."},
     401: {"model": ErrorBody, "description": "Missing or unknown bearer token."},
     403: {"model": ErrorBody, "description": "An event's source is not allowed for the token."},
+    409: {
+        "model": ErrorBody,
+        "description": "A conflicting reuse of (source, id): other content than the event "
+        "sent earlier in the request or accepted recently. Nothing was published.",
+    },
     413: {"model": ErrorBody, "description": "The body (or one event) is too large."},
     422: {"model": InvalidEventsBody, "description": "Invalid events; nothing was published."},
     503: {"model": ErrorBody, "description": "Kafka cannot take the events now; retry."},
@@ -62,6 +68,7 @@ def events_router(
     router = APIRouter(tags=["events"])
     topics: TopicNames = settings.topics
     retry_after = {"Retry-After": str(settings.intake_retry_after_s)}
+    recent_ids = RecentIds(settings.intake_recent_ids)
 
     @router.post(
         "/v1/events",
@@ -80,7 +87,7 @@ def events_router(
             body = await read_limited_body(request, limit=settings.intake_max_body_bytes)
             now = clock()
             events = _checked_events(body, grant, settings.intake_max_batch, received_at=now)
-            await _publish(events, publisher, topics, now, metrics, retry_after)
+            await _publish(events, publisher, topics, now, metrics, retry_after, recent_ids)
         except RefusedError as refused:
             metrics.count_rejected(refused.code, channel=HTTP)
             return refused.response()
@@ -154,11 +161,24 @@ async def _publish(
     now: datetime,
     metrics: IntakeMetrics,
     retry_after: dict[str, str],
+    recent_ids: RecentIds,
 ) -> None:
     try:
         await record_events(
-            events, publisher=publisher, topics=topics, recorded_at=now, metrics=metrics
+            events,
+            publisher=publisher,
+            topics=topics,
+            recorded_at=now,
+            metrics=metrics,
+            recent_ids=recent_ids,
         )
+    except ConflictingReuseError as conflict:
+        raise RefusedError(
+            409,
+            "conflicting_reuse",
+            str(conflict),
+            events=[c.as_json() for c in conflict.conflicts],
+        ) from None
     except RecordTooLargeError as too_large:
         raise RefusedError(
             413,
