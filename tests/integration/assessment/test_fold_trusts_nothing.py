@@ -204,7 +204,12 @@ async def test_a_pair_reused_across_types_counts_once_live_and_in_a_rebuild(
     reader = HistoryReader(bootstrap=bootstrap, topic=events_topic, batch_records=1000)
     await reader.start()
     try:
-        report = await rebuild(pool=pool, reader=reader, policy=load_default_policy())
+        report = await rebuild(
+            pool=pool,
+            reader=reader,
+            policy=load_default_policy(),
+            changes_topic=assessment_env.topics.assessment_changes,
+        )
     finally:
         await reader.stop()
         await pool.close()
