@@ -38,7 +38,8 @@ from services.assessment.metrics import ConsumerMetrics
 from services.assessment.service_layer.folding import Folded, fold
 from services.assessment.service_layer.records import Record
 from services.assessment.settings import AssessmentSettings, ProjectionSettings
-from shared.kafka_topics import ensure_topics, platform_topics
+from shared.kafka_client import faststream_options
+from shared.kafka_topics import assessment_topics, ensure_topics
 
 log = logging.getLogger(__name__)
 
@@ -98,15 +99,15 @@ async def build_runtime(settings: AssessmentSettings) -> Runtime:
     configured_policy(settings)  # fail fast on a bad policy file, before any connection
     topics = settings.topics
     await ensure_topics(
-        bootstrap=settings.kafka_bootstrap,
-        specs=platform_topics(topics),
+        kafka=settings.kafka,
+        specs=assessment_topics(topics),
         partitions=settings.topic_partitions,
         replication=settings.topic_replication,
     )
     pool = await open_database(settings)
     registry = CollectorRegistry()
     broker = KafkaBroker(
-        settings.kafka_bootstrap,
+        **faststream_options(settings.kafka),
         client_id="assessment",
         enable_idempotence=True,
         acks="all",
@@ -139,7 +140,7 @@ async def build_runtime(settings: AssessmentSettings) -> Runtime:
         )
 
     read_model = ReadModel(pool)
-    end_offsets = EndOffsets(bootstrap=settings.kafka_bootstrap)
+    end_offsets = EndOffsets(kafka=settings.kafka)
 
     async def readiness() -> list[str]:
         problems = []

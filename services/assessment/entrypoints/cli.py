@@ -89,7 +89,7 @@ def replay(
 async def _replay(settings: ProjectionSettings, policy: Policy, *, note: str) -> RebuildReport:
     pool = await bootstrap.open_database(settings)
     reader = HistoryReader(
-        bootstrap=settings.kafka_bootstrap,
+        kafka=settings.kafka,
         topic=settings.topics.events,
         batch_records=settings.assessment_rebuild_batch,
     )

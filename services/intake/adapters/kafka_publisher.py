@@ -12,6 +12,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
 from services.intake.domain.records import OutboundRecord
+from shared.kafka_client import KafkaConnection, aiokafka_options
 
 from .publisher import PublishError, PublishTimeoutError, RecordTooLargeError
 
@@ -25,10 +26,10 @@ READY_TIMEOUT_S = 2.0
 _SURELY_FITS = MAX_REQUEST_BYTES // 2
 
 
-def producer_options(bootstrap: str, *, client_id: str) -> dict[str, Any]:
+def producer_options(kafka: KafkaConnection, *, client_id: str) -> dict[str, Any]:
     """The producer settings intake (and the bench's ceiling) use."""
     return {
-        "bootstrap_servers": bootstrap,
+        **aiokafka_options(kafka),
         "client_id": client_id,
         "acks": "all",
         "enable_idempotence": True,
@@ -50,12 +51,12 @@ class KafkaPublisher:
     def __init__(
         self,
         *,
-        bootstrap: str,
+        kafka: KafkaConnection,
         timeout_s: float,
         readiness_topic: str | None = None,
         client_id: str = "intake",
     ) -> None:
-        self._options = producer_options(bootstrap, client_id=client_id)
+        self._options = producer_options(kafka, client_id=client_id)
         self._timeout_s = timeout_s
         self._readiness_topic = readiness_topic
         self._producer: Any = None

@@ -16,7 +16,9 @@ from tests.unit.intake.harness import TOKENS, Intake
 
 @pytest.fixture
 def intake_settings() -> IntakeSettings:
-    return IntakeSettings(intake_tokens=TOKENS, kafka_topic_prefix="")  # type: ignore[arg-type]
+    return IntakeSettings(
+        intake_tokens=TOKENS, kafka_topic_prefix="", kafka_security_protocol="PLAINTEXT"
+    )  # type: ignore[arg-type]
 
 
 @pytest.fixture
