@@ -22,6 +22,7 @@ import httpx
 
 from bench.generator import Generator
 from services.assessment.domain.ids import WARNING_PREFIX, stable_id
+from shared.kafka_client import KafkaConnection
 from tests.support.processes import ServiceProcess
 from tests.support.stack import free_port
 
@@ -114,11 +115,11 @@ async def _drive(
 
 
 async def measure_live_latency(
-    *, bootstrap: str, database_url: str, prefix: str, rate: int, seconds: int
+    *, kafka: KafkaConnection, database_url: str, prefix: str, rate: int, seconds: int
 ) -> dict[str, float | None]:
     env = {
         **os.environ,
-        "KAFKA_BOOTSTRAP": bootstrap,
+        **kafka.environment(),
         "KAFKA_TOPIC_PREFIX": prefix,
         "DATABASE_URL": database_url,
         "INTAKE_TOKENS": f'{{"{INTAKE_TOKEN}": "*"}}',

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 import asyncpg
 import pytest
 
+from shared.kafka_client import KafkaConnection
 from tests.support.assessment_env import assessment_env
 from tests.support.stack import PrivateBroker, Stack, resolve_stack
 
@@ -25,8 +26,9 @@ def stack() -> Iterator[Stack]:
 
 
 @pytest.fixture(scope="session")
-def kafka_bootstrap(stack: Stack) -> str:
-    return stack.kafka_bootstrap
+def kafka(stack: Stack) -> KafkaConnection:
+    """The shared broker, as its `admin` principal."""
+    return stack.kafka
 
 
 @pytest.fixture(scope="session")

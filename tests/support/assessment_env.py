@@ -17,6 +17,7 @@ from services.assessment.domain.policy import load_default_policy
 from services.assessment.domain.reference import History, evaluate_history
 from services.assessment.service_layer.facts import facts_from_events
 from shared.events import parse_recorded
+from shared.kafka_client import KafkaConnection
 from shared.kafka_topics import delete_topics, ensure_topics, platform_topics
 from shared.topics import TopicNames
 from tests.support.processes import ServiceProcess, assessment_process
@@ -29,15 +30,13 @@ READ_TOKEN = "test-read-token"
 class AssessmentEnv:
     env: dict[str, str]
     topics: TopicNames
-    bootstrap: str
+    kafka: KafkaConnection
     database_url: str
     logs: Path
     processes: list[ServiceProcess]
 
     async def create_topics(self) -> None:
-        await ensure_topics(
-            bootstrap=self.bootstrap, specs=platform_topics(self.topics), partitions=3
-        )
+        await ensure_topics(kafka=self.kafka, specs=platform_topics(self.topics), partitions=3)
 
     def start(
         self, *, consumer: bool = True, extra: dict[str, str] | None = None
@@ -62,12 +61,12 @@ class AssessmentEnv:
 
 @pytest.fixture
 def assessment_env(  # registered in tests/conftest.py
-    kafka_bootstrap: str, scratch_database_url: str, unique: str, tmp_path: Path
+    kafka: KafkaConnection, scratch_database_url: str, unique: str, tmp_path: Path
 ) -> Iterator[AssessmentEnv]:
     prefix = f"t{unique}."
     setup = AssessmentEnv(
         env={
-            "KAFKA_BOOTSTRAP": kafka_bootstrap,
+            **kafka.environment(),
             "DATABASE_URL": scratch_database_url,
             "KAFKA_TOPIC_PREFIX": prefix,
             "TOPIC_PARTITIONS": "3",
@@ -76,7 +75,7 @@ def assessment_env(  # registered in tests/conftest.py
             "LOG_LEVEL": "INFO",
         },
         topics=TopicNames.with_prefix(prefix),
-        bootstrap=kafka_bootstrap,
+        kafka=kafka,
         database_url=scratch_database_url,
         logs=tmp_path,
         processes=[],
@@ -84,7 +83,7 @@ def assessment_env(  # registered in tests/conftest.py
     yield setup
     for process in setup.processes:
         process.stop()
-    asyncio.run(delete_topics(bootstrap=kafka_bootstrap, prefix=prefix))
+    asyncio.run(delete_topics(kafka=kafka, prefix=prefix))
 
 
 def oracle(events: list[dict[str, Any]]) -> History:

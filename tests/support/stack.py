@@ -1,9 +1,11 @@
 """Finds or starts the real Kafka and PostgreSQL the integration tests use.
 
-Order of preference: servers named in the environment (KAFKA_BOOTSTRAP,
-DATABASE_URL); the project's local stack when it is already running; testcontainers
-when a Docker engine answers; otherwise the local stack scripts start them (and the
-session stops what it started).
+Order of preference: servers named in the environment (KAFKA_BOOTSTRAP with its
+KAFKA_SECURITY_PROTOCOL / KAFKA_SASL_* / KAFKA_CA_FILE, DATABASE_URL); the project's
+local stack when it is already running; testcontainers when a Docker engine answers;
+otherwise the local stack scripts start them (and the session stops what it started).
+The tests' own Kafka principal is `admin` (they create topics, ACLs and principals);
+services under test get the connection the test hands them.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from shared.kafka_client import KafkaConnection
+from shared.settings import KafkaSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 STACK = ROOT / "stack"
@@ -55,9 +60,34 @@ def docker_available() -> bool:
     return True
 
 
+def kafka_connection(env: dict[str, str]) -> KafkaConnection:
+    """The connection described by KafkaSettings variables (as `kafka.sh client-env`
+    prints them, or as the environment holds them)."""
+    fields = {
+        name.lower(): value
+        for name, value in env.items()
+        if name.startswith("KAFKA_") and name.lower() in KafkaSettings.model_fields
+    }
+    return KafkaSettings(**fields).kafka  # type: ignore[arg-type]
+
+
+def local_client_env(principal: str, env: dict[str, str] | None = None) -> dict[str, str]:
+    """What a client of `principal` needs for the local broker (stack/kafka.sh)."""
+    lines = run_script("kafka.sh", "client-env", principal, env=env).splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line)
+
+
+def _environment_kafka(bootstrap: str) -> KafkaConnection:
+    env = {name: value for name, value in os.environ.items() if name.startswith("KAFKA_")}
+    if "KAFKA_SASL_USERNAME" not in env and env.get("KAFKA_SECURITY_PROTOCOL") != "PLAINTEXT":
+        # A broker of this clone's stack scripts: they share the secrets.
+        env |= local_client_env("admin") | {"KAFKA_BOOTSTRAP": bootstrap}
+    return kafka_connection(env)
+
+
 @dataclass
 class Stack:
-    kafka_bootstrap: str
+    kafka: KafkaConnection
     database_url: str
     _cleanups: list[Any] = field(default_factory=list)
 
@@ -76,7 +106,8 @@ def _local_running(script: str) -> bool:
 
 def resolve_stack() -> Stack:
     cleanups: list[Any] = []
-    kafka = os.environ.get("KAFKA_BOOTSTRAP")
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP")
+    kafka = _environment_kafka(bootstrap) if bootstrap else None
     database = os.environ.get("DATABASE_URL")
     containers_ok = (
         (kafka is None or database is None)
@@ -90,12 +121,12 @@ def resolve_stack() -> Stack:
         container = KafkaContainer().with_kraft()
         container.start()
         cleanups.append(container.stop)
-        kafka = container.get_bootstrap_server()
+        kafka = KafkaConnection(bootstrap=container.get_bootstrap_server())
     if kafka is None:
         if not _local_running("kafka.sh"):
             run_script("kafka.sh", "start")
             cleanups.append(lambda: run_script("kafka.sh", "stop"))
-        kafka = run_script("kafka.sh", "bootstrap")
+        kafka = kafka_connection(local_client_env("admin"))
 
     if database is None and containers_ok:
         from testcontainers.postgres import PostgresContainer
@@ -110,11 +141,12 @@ def resolve_stack() -> Stack:
             cleanups.append(lambda: run_script("postgres.sh", "stop"))
         database = run_script("postgres.sh", "url")
 
-    return Stack(kafka_bootstrap=kafka, database_url=database, _cleanups=cleanups)
+    return Stack(kafka=kafka, database_url=database, _cleanups=cleanups)
 
 
 class PrivateBroker:
-    """A Kafka broker of a test's own, which the test may stop and start again."""
+    """A Kafka broker of a test's own, which the test may stop and start again; secured
+    like the shared one (same secrets; `kafka` is its admin connection)."""
 
     def __init__(self, name: str) -> None:
         self.port = free_port()
@@ -125,6 +157,12 @@ class PrivateBroker:
             "KAFKA_CONTROLLER_PORT": str(free_port()),
         }
         self.bootstrap = f"localhost:{self.port}"
+
+    @property
+    def kafka(self) -> KafkaConnection:
+        """Its admin connection (the secrets exist once it has started)."""
+        env = self._env | {"KAFKA_BOOTSTRAP": self.bootstrap}
+        return kafka_connection(local_client_env("admin", env=env))
 
     def _run(self, action: str) -> None:
         # Without KAFKA_BOOTSTRAP, or the script would defer to that broker.

@@ -63,7 +63,7 @@ async def test_a_source_topic_carries_only_its_own_source() -> None:
     ]
     letter = dict(publisher.published[1].headers)
     assert letter["dlq-reason"] == b"source_not_allowed"
-    assert b"inspection-app" in letter["dlq-errors"]
+    assert b"inspection-app" in (letter["dlq-errors"] or b"")
     assert publisher.published[1].value == to_wire(forged)
 
 
