@@ -150,7 +150,8 @@ async def drop_database(base_url: str, name: str) -> None:
 
 async def run(args: argparse.Namespace) -> dict[str, float | int | None]:
     kafka = load_settings(KafkaSettings).kafka  # from the environment, as the services
-    base_url = os.environ["DATABASE_URL"]
+    # The owner's role creates the scratch databases (stack/postgres.sh)
+    base_url = os.environ.get("DATABASE_OWNER_URL") or os.environ["DATABASE_URL"]
     run_id = uuid.uuid4().hex[:8]
     prefix = f"bench-{run_id}."
     names = TopicNames.with_prefix(prefix)

@@ -15,7 +15,12 @@ from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
 
 from services.assessment.adapters import versions
-from services.assessment.adapters.db import Connection, create_pool
+from services.assessment.adapters.db import (
+    Connection,
+    create_pool,
+    grant_service_roles,
+    role_of,
+)
 from services.assessment.adapters.deadletter import KafkaDeadLetters
 from services.assessment.adapters.kafka_log import EndOffsets
 from services.assessment.adapters.read_model import ReadModel
@@ -73,18 +78,27 @@ async def prepare_database(conn: Connection, policy: Policy) -> versions.Version
     return live
 
 
-async def open_database(settings: ProjectionSettings) -> asyncpg.Pool:
+async def open_database(settings: ProjectionSettings, *, as_owner: bool = False) -> asyncpg.Pool:
+    """Migrates (as the owner), then opens the writer's pool, or the owner's for the ops
+    commands that create or drop schemas (`as_owner`)."""
     policy = configured_policy(settings)  # a bad policy file stops us before connecting
-    pool = await create_pool(settings.database_url, size=settings.assessment_pool_size)
-    async with pool.acquire() as conn:
+    conn = await asyncpg.connect(settings.owner_url)
+    try:
         await prepare_database(conn, policy)
-    return pool
+        await grant_service_roles(
+            conn, writer=role_of(settings.database_url), reader=role_of(settings.read_url)
+        )
+    finally:
+        await conn.close()
+    url = settings.owner_url if as_owner else settings.database_url
+    return await create_pool(url, size=settings.assessment_pool_size)
 
 
 @dataclass
 class Runtime:
     settings: AssessmentSettings
     pool: asyncpg.Pool
+    read_pool: asyncpg.Pool  # the query API's: a read-only role, read-only transactions
     broker: KafkaBroker
     end_offsets: EndOffsets
     app: FastAPI
@@ -92,6 +106,7 @@ class Runtime:
     async def close(self) -> None:
         await self.broker.stop()
         await self.end_offsets.stop()
+        await self.read_pool.close()
         await self.pool.close()
 
 
@@ -105,6 +120,9 @@ async def build_runtime(settings: AssessmentSettings) -> Runtime:
         replication=settings.topic_replication,
     )
     pool = await open_database(settings)
+    read_pool = await create_pool(
+        settings.read_url, size=settings.assessment_pool_size, read_only=True
+    )
     registry = CollectorRegistry()
     broker = KafkaBroker(
         **faststream_options(settings.kafka),
@@ -139,7 +157,7 @@ async def build_runtime(settings: AssessmentSettings) -> Runtime:
             stored_positions=live_positions,
         )
 
-    read_model = ReadModel(pool)
+    read_model = ReadModel(read_pool)
     end_offsets = EndOffsets(kafka=settings.kafka)
 
     async def readiness() -> list[str]:
@@ -164,7 +182,14 @@ async def build_runtime(settings: AssessmentSettings) -> Runtime:
         readiness=readiness,
         registry=registry,
     )
-    return Runtime(settings=settings, pool=pool, broker=broker, end_offsets=end_offsets, app=app)
+    return Runtime(
+        settings=settings,
+        pool=pool,
+        read_pool=read_pool,
+        broker=broker,
+        end_offsets=end_offsets,
+        app=app,
+    )
 
 
 async def serve(settings: AssessmentSettings) -> None:

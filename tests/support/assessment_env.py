@@ -21,7 +21,7 @@ from shared.kafka_client import KafkaConnection
 from shared.kafka_topics import delete_topics, ensure_topics, platform_topics
 from shared.topics import TopicNames
 from tests.support.processes import ServiceProcess, assessment_process
-from tests.support.stack import free_port
+from tests.support.stack import Databases, free_port
 
 READ_TOKEN = "test-read-token"
 
@@ -31,7 +31,8 @@ class AssessmentEnv:
     env: dict[str, str]
     topics: TopicNames
     kafka: KafkaConnection
-    database_url: str
+    database_url: str  # the owner's: the tests inspect everything
+    databases: Databases
     logs: Path
     processes: list[ServiceProcess]
 
@@ -61,13 +62,13 @@ class AssessmentEnv:
 
 @pytest.fixture
 def assessment_env(  # registered in tests/conftest.py
-    kafka: KafkaConnection, scratch_database_url: str, unique: str, tmp_path: Path
+    kafka: KafkaConnection, scratch_databases: Databases, unique: str, tmp_path: Path
 ) -> Iterator[AssessmentEnv]:
     prefix = f"t{unique}."
     setup = AssessmentEnv(
         env={
             **kafka.environment(),
-            "DATABASE_URL": scratch_database_url,
+            **scratch_databases.environment(),
             "KAFKA_TOPIC_PREFIX": prefix,
             "TOPIC_PARTITIONS": "3",
             "ASSESSMENT_GROUP": f"assessment-{unique}",
@@ -76,7 +77,8 @@ def assessment_env(  # registered in tests/conftest.py
         },
         topics=TopicNames.with_prefix(prefix),
         kafka=kafka,
-        database_url=scratch_database_url,
+        database_url=scratch_databases.owner,
+        databases=scratch_databases,
         logs=tmp_path,
         processes=[],
     )

@@ -18,6 +18,7 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from shared.kafka_client import KafkaConnection
 from shared.settings import KafkaSettings
@@ -85,10 +86,61 @@ def _environment_kafka(bootstrap: str) -> KafkaConnection:
     return kafka_connection(env)
 
 
+@dataclass(frozen=True)
+class Databases:
+    """The three roles' URLs (stack/postgres.sh): the owner (migrations; the tests'
+    own role, it may create databases), the writer (the consumer), the reader (the
+    query API)."""
+
+    owner: str
+    writer: str
+    reader: str
+
+    def on(self, database: str) -> Databases:
+        """The same roles on another database of the server."""
+
+        def moved(url: str) -> str:
+            base, _, _ = url.rpartition("/")
+            return f"{base}/{database}"
+
+        return Databases(moved(self.owner), moved(self.writer), moved(self.reader))
+
+    def environment(self) -> dict[str, str]:
+        return {
+            "DATABASE_URL": self.writer,
+            "DATABASE_OWNER_URL": self.owner,
+            "DATABASE_READ_URL": self.reader,
+        }
+
+
+def _local_databases(env: dict[str, str] | None = None) -> Databases:
+    lines = run_script("postgres.sh", "env", env=env).splitlines()
+    urls = dict(line.split("=", 1) for line in lines if "=" in line)
+    return Databases(
+        owner=urls["DATABASE_OWNER_URL"],
+        writer=urls["DATABASE_URL"],
+        reader=urls["DATABASE_READ_URL"],
+    )
+
+
+def _environment_databases(writer: str) -> Databases:
+    owner = os.environ.get("DATABASE_OWNER_URL")
+    reader = os.environ.get("DATABASE_READ_URL")
+    if owner is None and reader is None:
+        port = urlsplit(writer).port
+        try:  # a server of this clone's stack scripts: they know its roles
+            # Without DATABASE_URL, or the script would only echo it back.
+            env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+            return _local_databases({**env, "PG_PORT": str(port)})
+        except (RuntimeError, KeyError):
+            pass
+    return Databases(owner=owner or writer, writer=writer, reader=reader or writer)
+
+
 @dataclass
 class Stack:
     kafka: KafkaConnection
-    database_url: str
+    databases: Databases
     _cleanups: list[Any] = field(default_factory=list)
 
     def close(self) -> None:
@@ -128,20 +180,22 @@ def resolve_stack() -> Stack:
             cleanups.append(lambda: run_script("kafka.sh", "stop"))
         kafka = kafka_connection(local_client_env("admin"))
 
-    if database is None and containers_ok:
+    databases = _environment_databases(database) if database else None
+    if databases is None and containers_ok:
         from testcontainers.postgres import PostgresContainer
 
         pg = PostgresContainer("postgres:16-alpine", driver=None)
         pg.start()
         cleanups.append(pg.stop)
-        database = pg.get_connection_url()
-    if database is None:
+        url = pg.get_connection_url()
+        databases = Databases(owner=url, writer=url, reader=url)
+    if databases is None:
         if not _local_running("postgres.sh"):
             run_script("postgres.sh", "start")
             cleanups.append(lambda: run_script("postgres.sh", "stop"))
-        database = run_script("postgres.sh", "url")
+        databases = _local_databases()
 
-    return Stack(kafka=kafka, database_url=database, _cleanups=cleanups)
+    return Stack(kafka=kafka, databases=databases, _cleanups=cleanups)
 
 
 class PrivateBroker:

@@ -87,7 +87,7 @@ def replay(
 
 
 async def _replay(settings: ProjectionSettings, policy: Policy, *, note: str) -> RebuildReport:
-    pool = await bootstrap.open_database(settings)
+    pool = await bootstrap.open_database(settings, as_owner=True)
     reader = HistoryReader(
         kafka=settings.kafka,
         topic=settings.topics.events,
@@ -184,7 +184,7 @@ def list_versions() -> None:
 
 
 async def _list(settings: ProjectionSettings) -> list[tuple[versions.Version, int]]:
-    pool = await bootstrap.open_database(settings)
+    pool = await bootstrap.open_database(settings, as_owner=True)
     try:
         async with pool.acquire() as conn:
             return [
@@ -208,7 +208,7 @@ def drop(version: Annotated[int, typer.Argument(help="The version number to drop
 
 
 async def _drop(settings: ProjectionSettings, version: int) -> versions.Version:
-    pool = await bootstrap.open_database(settings)
+    pool = await bootstrap.open_database(settings, as_owner=True)
     try:
         async with pool.acquire() as conn:
             return await versions.drop_version(conn, version)
