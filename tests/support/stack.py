@@ -129,9 +129,8 @@ def _environment_databases(writer: str) -> Databases:
     if owner is None and reader is None:
         port = urlsplit(writer).port
         try:  # a server of this clone's stack scripts: they know its roles
-            # Without DATABASE_URL, or the script would only echo it back.
-            env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-            return _local_databases({**env, "PG_PORT": str(port)})
+            # An empty DATABASE_URL, or the script would only echo it back.
+            return _local_databases({"DATABASE_URL": "", "PG_PORT": str(port)})
         except (RuntimeError, KeyError):
             pass
     return Databases(owner=owner or writer, writer=writer, reader=reader or writer)
