@@ -32,7 +32,8 @@ async def started(assessment_env: AssessmentEnv) -> None:
 
 async def test_the_query_apis_role_reads_but_cannot_write(assessment_env: AssessmentEnv) -> None:
     databases = assessment_env.databases
-    assert len({role_of(databases.owner), role_of(databases.writer), role_of(databases.reader)}) == 3
+    roles = {role_of(databases.owner), role_of(databases.writer), role_of(databases.reader)}
+    assert len(roles) == 3
     await started(assessment_env)
     # The pool exactly as the service builds it for its query API.
     pool = await create_pool(databases.reader, size=2, read_only=True)

@@ -110,8 +110,8 @@ async def test_a_source_writes_its_own_raw_topic_and_nothing_else(
 ) -> None:
     mine, theirs = f"hot-{unique}", f"app-{unique}"
     topics = scene.topics
-    for source in (mine, theirs):
-        topic = TopicSpec(topics.raw_of_source(source))
+    for name in (mine, theirs):
+        topic = TopicSpec(topics.raw_of_source(name))
         await ensure_topics(kafka=scene.admin, specs=(topic,), partitions=1)
     source = await scene.principal(
         source_principal(mine), source_acls(source_principal(mine), topics, source=mine)
@@ -140,10 +140,13 @@ async def test_a_principal_outside_the_acl_cannot_join_group_assessment(scene: S
         auto_offset_reset="earliest",
     )
 
-    with pytest.raises(GroupAuthorizationFailedError):
+    async def join() -> None:
         async with asyncio.timeout(CONNECT_TIMEOUT_S):
             await consumer.start()
             await consumer.getmany(timeout_ms=5_000)
+
+    with pytest.raises(GroupAuthorizationFailedError):
+        await join()
     await consumer.stop()
 
 
