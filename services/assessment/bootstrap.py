@@ -15,17 +15,13 @@ from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
 
 from services.assessment.adapters import versions
-from services.assessment.adapters.db import (
-    Connection,
-    create_pool,
-    grant_service_roles,
-    role_of,
-)
+from services.assessment.adapters.db import Connection, create_pool, role_of
 from services.assessment.adapters.deadletter import KafkaDeadLetters
 from services.assessment.adapters.kafka_log import EndOffsets
 from services.assessment.adapters.read_model import ReadModel
 from services.assessment.adapters.schema import (
     MIGRATION_LOCK,
+    grant_service_roles,
     migrate_control,
     migrate_projection,
 )
