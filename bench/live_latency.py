@@ -121,7 +121,10 @@ async def measure_live_latency(
         **os.environ,
         **kafka.environment(),
         "KAFKA_TOPIC_PREFIX": prefix,
+        # One role for everything in the benchmark's scratch database (its owner).
         "DATABASE_URL": database_url,
+        "DATABASE_OWNER_URL": database_url,
+        "DATABASE_READ_URL": database_url,
         "INTAKE_TOKENS": f'{{"{INTAKE_TOKEN}": "*"}}',
         "READ_TOKENS": READ_TOKEN,
         "LOG_LEVEL": "WARNING",

@@ -174,6 +174,8 @@ async def run(args: argparse.Namespace) -> dict[str, float | int | None]:
         env = {
             **kafka.environment(),
             "DATABASE_URL": rebuild_url,
+            "DATABASE_OWNER_URL": rebuild_url,
+            "DATABASE_READ_URL": rebuild_url,
             "KAFKA_TOPIC_PREFIX": prefix,
             "ASSESSMENT_REBUILD_BATCH": str(args.batch),
             "LOG_LEVEL": "WARNING",

@@ -49,16 +49,17 @@ class KafkaConnection:
         return replace(self, bootstrap=bootstrap)
 
     def environment(self) -> dict[str, str]:
-        """The variables (KafkaSettings) that give a child process this connection."""
-        env = {"KAFKA_BOOTSTRAP": self.bootstrap, "KAFKA_SECURITY_PROTOCOL": self.security_protocol}
-        if self.secured:
-            assert self.username is not None
-            assert self.password is not None
-            env["KAFKA_SASL_USERNAME"] = self.username
-            env["KAFKA_SASL_PASSWORD"] = self.password
-            if self.ca_file is not None:
-                env["KAFKA_CA_FILE"] = str(self.ca_file)
-        return env
+        """The variables (KafkaSettings) that give a child process this connection; the
+        empty ones blank out what it would otherwise inherit (an empty variable counts
+        as unset)."""
+        return {
+            "KAFKA_BOOTSTRAP": self.bootstrap,
+            "KAFKA_SECURITY_PROTOCOL": self.security_protocol,
+            "KAFKA_SASL_USERNAME": self.username or "",
+            "KAFKA_SASL_PASSWORD": self.password or "",
+            "KAFKA_SASL_PASSWORD_FILE": "",
+            "KAFKA_CA_FILE": str(self.ca_file) if self.ca_file else "",
+        }
 
     @cached_property
     def ssl_context(self) -> ssl.SSLContext | None:

@@ -27,7 +27,9 @@ class SettingsError(ValueError):
 class KafkaSettings(BaseSettings):
     """Connection to the Kafka cluster that holds the event log."""
 
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+    # env_ignore_empty: an empty variable counts as unset (KafkaConnection.environment
+    # blanks the credentials a child process would otherwise inherit).
+    model_config = SettingsConfigDict(extra="ignore", frozen=True, env_ignore_empty=True)
 
     kafka_bootstrap: str = Field(
         default="localhost:9092",

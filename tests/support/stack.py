@@ -67,7 +67,7 @@ def kafka_connection(env: dict[str, str]) -> KafkaConnection:
     fields = {
         name.lower(): value
         for name, value in env.items()
-        if name.startswith("KAFKA_") and name.lower() in KafkaSettings.model_fields
+        if name.startswith("KAFKA_") and name.lower() in KafkaSettings.model_fields and value
     }
     return KafkaSettings(**fields).kafka  # type: ignore[arg-type]
 

@@ -22,7 +22,7 @@ def auth() -> dict[str, str]:
 
 def settings_for(kafka: KafkaConnection, unique: str, **overrides: object) -> IntakeSettings:
     values: dict[str, object] = {
-        **{name.lower(): value for name, value in kafka.environment().items()},
+        **{name.lower(): value for name, value in kafka.environment().items() if value},
         "kafka_topic_prefix": f"it-{unique}.",
         "topic_partitions": 3,
         "intake_raw_group": f"intake-raw-{unique}",
