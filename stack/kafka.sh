@@ -199,7 +199,10 @@ started() { pid_alive "$PID_FILE" && port_open "$KAFKA_PORT" && grep -q "Kafka S
 
 start() {
   if [ -n "${KAFKA_BOOTSTRAP:-}" ]; then say "KAFKA_BOOTSTRAP=$KAFKA_BOOTSTRAP: using that broker"; return 0; fi
-  if pid_alive "$PID_FILE"; then say "kafka ($INSTANCE) already running on localhost:$KAFKA_PORT"; return 0; fi
+  if pid_alive "$PID_FILE"; then
+    apply_acls  # the scheme may have changed since it started
+    say "kafka ($INSTANCE) already running on localhost:$KAFKA_PORT"; return 0
+  fi
   for port in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
     port_open "$port" && die "port $port is already taken by another process.
   Stop that process, or choose other ports: KAFKA_PORT=19092 make up (the controller uses KAFKA_PORT+1)."
