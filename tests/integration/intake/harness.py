@@ -22,7 +22,8 @@ def auth() -> dict[str, str]:
 
 def settings_for(kafka: KafkaConnection, unique: str, **overrides: object) -> IntakeSettings:
     values: dict[str, object] = {
-        **{name.lower(): value for name, value in kafka.environment().items() if value},
+        # None, not unset: the process's own KAFKA_* variables must not fill the gaps
+        **{name.lower(): value or None for name, value in kafka.environment().items()},
         "kafka_topic_prefix": f"it-{unique}.",
         "topic_partitions": 3,
         "intake_raw_group": f"intake-raw-{unique}",
