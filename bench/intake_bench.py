@@ -47,8 +47,10 @@ from rich.table import Table
 from services.intake.domain.examples import EXAMPLES
 from services.intake.domain.records import OutboundRecord, event_record
 from shared.events import Event, parse_inbound
+from shared.kafka_client import KafkaConnection
 from shared.kafka_topics import delete_topics, ensure_topics, platform_topics
 from shared.producer import producer_options
+from shared.settings import KafkaSettings, load_settings
 from shared.tokens import token_digest
 from shared.topics import TopicNames
 
@@ -115,9 +117,9 @@ def as_records(bodies: Sequence[bytes], topics: TopicNames) -> list[OutboundReco
     return [event_record(e, topic=topics.events, recorded_at=now) for e in events]
 
 
-async def ceiling(bootstrap: str, records: Sequence[OutboundRecord]) -> tuple[float, float]:
+async def ceiling(kafka: KafkaConnection, records: Sequence[OutboundRecord]) -> tuple[float, float]:
     """(events/s, CPU µs per event of this process) for the bare producer."""
-    producer = AIOKafkaProducer(**producer_options(bootstrap, client_id="bench-ceiling"))
+    producer = AIOKafkaProducer(**producer_options(kafka, client_id="bench-ceiling"))
     await producer.start()
     try:
         await producer.send_and_wait(records[0].topic, records[0].value, key=records[0].key)
@@ -204,10 +206,12 @@ def free_port() -> int:
         return port
 
 
-async def start_server(bootstrap: str, prefix: str, port: int) -> asyncio.subprocess.Process:
+async def start_server(
+    kafka: KafkaConnection, prefix: str, port: int
+) -> asyncio.subprocess.Process:
     env = {
         **os.environ,
-        "KAFKA_BOOTSTRAP": bootstrap,
+        **kafka.environment(),
         "KAFKA_TOPIC_PREFIX": prefix,
         "INTAKE_PORT": str(port),
         "INTAKE_TOKENS": json.dumps({token_digest(TOKEN): "*"}),
@@ -309,13 +313,13 @@ def percentile(values: Sequence[float], fraction: float) -> float:
 
 
 async def run(args: argparse.Namespace) -> Results:
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP", "localhost:9092")
+    kafka = load_settings(KafkaSettings).kafka  # from the environment, as the services
     run_id = uuid.uuid4().hex[:8]
     prefix = f"bench-intake-{run_id}."
     topics = TopicNames.with_prefix(prefix)
-    await ensure_topics(bootstrap=bootstrap, specs=platform_topics(topics), partitions=6)
+    await ensure_topics(kafka=kafka, specs=platform_topics(topics), partitions=6)
     port = free_port()
-    process = await start_server(bootstrap, prefix, port)
+    process = await start_server(kafka, prefix, port)
     client = Client(port)
     server = psutil.Process(process.pid)
     try:
@@ -328,7 +332,7 @@ async def run(args: argparse.Namespace) -> Results:
         # load drifts, and one of each would measure the drift as much as intake.
         for n in range(1, args.rounds + 1):
             records = as_records(make_events(args.events, f"c{n}{run_id}"), topics)
-            ceilings.append(await ceiling(bootstrap, records))
+            ceilings.append(await ceiling(kafka, records))
             batch_events = make_events(args.events, f"b{n}{run_id}")
             batches.append(await batch_throughput(client, batch_events, args.clients, server))
             console.print(
@@ -342,7 +346,7 @@ async def run(args: argparse.Namespace) -> Results:
     finally:
         client.close()
         await stop_server(process)
-        await delete_topics(bootstrap=bootstrap, prefix=prefix)
+        await delete_topics(kafka=kafka, prefix=prefix)
     return Results(
         ceiling_eps=statistics.median(eps for eps, _ in ceilings),
         batch_eps=statistics.median(eps for eps, _ in batches),

@@ -22,6 +22,7 @@ import httpx
 
 from bench.generator import Generator
 from services.assessment.domain.ids import WARNING_PREFIX, stable_id
+from shared.kafka_client import KafkaConnection
 from shared.tokens import token_digest
 from tests.support.processes import ServiceProcess
 from tests.support.stack import free_port
@@ -115,13 +116,16 @@ async def _drive(
 
 
 async def measure_live_latency(
-    *, bootstrap: str, database_url: str, prefix: str, rate: int, seconds: int
+    *, kafka: KafkaConnection, database_url: str, prefix: str, rate: int, seconds: int
 ) -> dict[str, float | None]:
     env = {
         **os.environ,
-        "KAFKA_BOOTSTRAP": bootstrap,
+        **kafka.environment(),
         "KAFKA_TOPIC_PREFIX": prefix,
+        # One role for everything in the benchmark's scratch database (its owner).
         "DATABASE_URL": database_url,
+        "DATABASE_OWNER_URL": database_url,
+        "DATABASE_READ_URL": database_url,
         "INTAKE_TOKENS": f"{token_digest(INTAKE_TOKEN)}=*",
         "INTAKE_RATE_PER_S": "1000000",  # measure latency, not the rate limit
         "INTAKE_RATE_BURST": "1000000",

@@ -32,17 +32,19 @@ from bench.generator import Generator, units_for
 from bench.live_latency import measure_live_latency
 from shared import topics
 from shared.events import SCHEMA_VERSION
+from shared.kafka_client import KafkaConnection, aiokafka_options
 from shared.kafka_topics import ensure_topics, platform_topics, topic_partitions
+from shared.settings import KafkaSettings, load_settings
 from shared.topics import TopicNames
 
 BIN = Path(sys.executable).parent
 console = Console(stderr=True)
 
 
-async def write_history(bootstrap: str, topic: str, n: int) -> float:
+async def write_history(kafka: KafkaConnection, topic: str, n: int) -> float:
     """Generate and publish n events (streamed: never all in memory); returns seconds."""
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap,
+        **aiokafka_options(kafka),
         acks="all",
         enable_idempotence=True,
         linger_ms=20,
@@ -67,17 +69,17 @@ async def write_history(bootstrap: str, topic: str, n: int) -> float:
     return time.perf_counter() - started
 
 
-async def ceiling(bootstrap: str, topic: str, database_url: str, batch: int) -> float:
+async def ceiling(kafka: KafkaConnection, topic: str, database_url: str, batch: int) -> float:
     """Bare consumer + COPY of raw rows: the most a rebuild could do; events/s."""
     conn = await asyncpg.connect(database_url)
     await conn.execute(
         'CREATE TABLE raw_events (partition int, "offset" bigint, key bytea, value bytea)'
     )
     partitions = [
-        TopicPartition(topic, p) for p in await topic_partitions(bootstrap=bootstrap, topic=topic)
+        TopicPartition(topic, p) for p in await topic_partitions(kafka=kafka, topic=topic)
     ]
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
+        **aiokafka_options(kafka),
         enable_auto_commit=False,
         fetch_max_bytes=64 * 1024 * 1024,
         max_partition_fetch_bytes=16 * 1024 * 1024,
@@ -147,15 +149,16 @@ async def drop_database(base_url: str, name: str) -> None:
 
 
 async def run(args: argparse.Namespace) -> dict[str, float | int | None]:
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP", "localhost:9092")
-    base_url = os.environ["DATABASE_URL"]
+    kafka = load_settings(KafkaSettings).kafka  # from the environment, as the services
+    # The owner's role creates the scratch databases (stack/postgres.sh)
+    base_url = os.environ.get("DATABASE_OWNER_URL") or os.environ["DATABASE_URL"]
     run_id = uuid.uuid4().hex[:8]
     prefix = f"bench-{run_id}."
     names = TopicNames.with_prefix(prefix)
-    await ensure_topics(bootstrap=bootstrap, specs=platform_topics(names), partitions=6)
+    await ensure_topics(kafka=kafka, specs=platform_topics(names), partitions=6)
 
     console.print(f"writing {args.events:,} events to {names.events} ...")
-    write_s = await write_history(bootstrap, names.events, args.events)
+    write_s = await write_history(kafka, names.events, args.events)
     console.print(f"  written in {write_s:.1f} s ({args.events / write_s:,.0f}/s)")
 
     ceiling_db = f"bench_{run_id}_ceiling"
@@ -164,13 +167,15 @@ async def run(args: argparse.Namespace) -> dict[str, float | int | None]:
     rebuild_url = await scratch_database(base_url, rebuild_db)
     try:
         console.print("(a) ceiling: bare consumer + COPY ...")
-        ceiling_eps = await ceiling(bootstrap, names.events, ceiling_url, args.batch)
+        ceiling_eps = await ceiling(kafka, names.events, ceiling_url, args.batch)
         console.print(f"  {ceiling_eps:,.0f} events/s")
 
         console.print("(b) rebuild: assessment replay ...")
         env = {
-            "KAFKA_BOOTSTRAP": bootstrap,
+            **kafka.environment(),
             "DATABASE_URL": rebuild_url,
+            "DATABASE_OWNER_URL": rebuild_url,
+            "DATABASE_READ_URL": rebuild_url,
             "KAFKA_TOPIC_PREFIX": prefix,
             "ASSESSMENT_REBUILD_BATCH": str(args.batch),
             "LOG_LEVEL": "WARNING",
@@ -184,7 +189,7 @@ async def run(args: argparse.Namespace) -> dict[str, float | int | None]:
         if not args.skip_live:
             console.print(f"(c) live: {args.rate} events/s for {args.seconds} s ...")
             live = await measure_live_latency(
-                bootstrap=bootstrap,
+                kafka=kafka,
                 database_url=rebuild_url,
                 prefix=prefix,
                 rate=args.rate,

@@ -9,6 +9,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from shared.kafka_client import KafkaConnection, aiokafka_options
 from shared.topics import TopicNames
 
 log = logging.getLogger(__name__)
@@ -25,25 +26,41 @@ class TopicSpec:
 def platform_topics(names: TopicNames) -> tuple[TopicSpec, ...]:
     """Every topic of the contract. events.v1 is the system of record: it is never
     deleted by time or size; dead letters are kept for ops to inspect and replay."""
+    return (*intake_topics(names), *assessment_topics(names)[1:])
+
+
+def intake_topics(names: TopicNames) -> tuple[TopicSpec, ...]:
+    """The topics intake uses (and may create: its ACLs allow no others)."""
     return (
         TopicSpec(names.events, {"retention.ms": UNLIMITED, "retention.bytes": UNLIMITED}),
         TopicSpec(names.intake_raw),
         TopicSpec(names.intake_deadletter, {"retention.ms": UNLIMITED}),
+    )
+
+
+def assessment_topics(names: TopicNames) -> tuple[TopicSpec, ...]:
+    """The topics the assessment uses (and may create)."""
+    return (
+        TopicSpec(names.events, {"retention.ms": UNLIMITED, "retention.bytes": UNLIMITED}),
         TopicSpec(names.assessment_deadletter, {"retention.ms": UNLIMITED}),
         # The change feed is kept whole: a new subscriber rebuilds its view from the start.
         TopicSpec(names.assessment_changes, {"retention.ms": UNLIMITED}),
     )
 
 
+def admin_client(kafka: KafkaConnection) -> AIOKafkaAdminClient:
+    return AIOKafkaAdminClient(**aiokafka_options(kafka), request_timeout_ms=10_000)
+
+
 async def ensure_topics(
     *,
-    bootstrap: str,
+    kafka: KafkaConnection,
     specs: tuple[TopicSpec, ...],
     partitions: int,
     replication: int = 1,
 ) -> list[str]:
     """Create the missing topics; returns the names it created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    admin = admin_client(kafka)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -66,13 +83,13 @@ async def ensure_topics(
         await admin.close()
 
 
-async def topic_partitions(*, bootstrap: str, topic: str) -> list[int]:
+async def topic_partitions(*, kafka: KafkaConnection, topic: str) -> list[int]:
     """The topic's partition numbers ([] when it does not exist).
 
     The admin API answers for any topic; a consumer only knows the metadata of the
     topics it subscribed to.
     """
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    admin = admin_client(kafka)
     await admin.start()
     try:
         described = await admin.describe_topics([topic])
@@ -86,12 +103,12 @@ async def topic_partitions(*, bootstrap: str, topic: str) -> list[int]:
     )
 
 
-async def delete_topics(*, bootstrap: str, prefix: str) -> list[str]:
+async def delete_topics(*, kafka: KafkaConnection, prefix: str) -> list[str]:
     """Delete every topic whose name starts with `prefix` (tests and benchmarks clean
     up their prefixed topics); returns the names deleted."""
     if not prefix:
         raise ValueError("refusing to delete topics without a prefix")
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    admin = admin_client(kafka)
     await admin.start()
     try:
         doomed = [name for name in await admin.list_topics() if name.startswith(prefix)]
@@ -112,17 +129,19 @@ class StoredRecord:
     headers: dict[str, bytes]
 
 
-async def read_to_end(*, bootstrap: str, topic: str, limit: int) -> list[StoredRecord]:
+async def read_to_end(
+    *, kafka: KafkaConnection, topic: str, limit: int
+) -> list[StoredRecord]:
     """The topic's records from the start to its end as it stands now (at most `limit`,
     the oldest first per partition); for ops commands such as `intake deadletters list`.
-    Joins no group and commits nothing."""
+    Joins no group and commits nothing (so it needs READ on the topic and no group ACL)."""
     partitions = [
-        TopicPartition(topic, p) for p in await topic_partitions(bootstrap=bootstrap, topic=topic)
+        TopicPartition(topic, p) for p in await topic_partitions(kafka=kafka, topic=topic)
     ]
     if not partitions:
         return []
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False
+        **aiokafka_options(kafka), group_id=None, enable_auto_commit=False
     )
     await consumer.start()
     try:

@@ -15,6 +15,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
+from shared.kafka_client import KafkaConnection, aiokafka_options
+
 log = logging.getLogger(__name__)
 
 MAX_REQUEST_BYTES = 1024 * 1024  # aiokafka's and Kafka's default per-record ceiling
@@ -27,10 +29,10 @@ class ProducerStoppedError(RuntimeError):
     """The producer was stopped (the process is shutting down)."""
 
 
-def producer_options(bootstrap: str, *, client_id: str) -> dict[str, Any]:
+def producer_options(kafka: KafkaConnection, *, client_id: str) -> dict[str, Any]:
     """The producer settings of the platform's services (and the bench's ceiling)."""
     return {
-        "bootstrap_servers": bootstrap,
+        **aiokafka_options(kafka),
         "client_id": client_id,
         "acks": "all",
         "enable_idempotence": True,
@@ -41,8 +43,8 @@ def producer_options(bootstrap: str, *, client_id: str) -> dict[str, Any]:
 
 
 class ReplaceableProducer:
-    def __init__(self, *, bootstrap: str, client_id: str) -> None:
-        self._options = producer_options(bootstrap, client_id=client_id)
+    def __init__(self, *, kafka: KafkaConnection, client_id: str) -> None:
+        self._options = producer_options(kafka, client_id=client_id)
         self._producer: Any = None
         self._lock = asyncio.Lock()
         self._stopped = False

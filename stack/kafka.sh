@@ -1,9 +1,19 @@
 #!/usr/bin/env bash
-# A real single-node Apache Kafka (KRaft, broker+controller) from the official jars.
-#   stack/kafka.sh fetch | start | stop | status | bootstrap
+# A real single-node Apache Kafka (KRaft, broker+controller) from the official jars,
+# locked down: SASL/SCRAM-SHA-512 over TLS (SASL_SSL) on the only client listener,
+# KRaft's StandardAuthorizer with allow.everyone.if.no.acl.found=false, and ACLs that
+# give each principal (admin, intake, assessment, one per upstream source) its least
+# rights. Only the controller listens in plaintext, on localhost.
+#   stack/kafka.sh fetch | start | stop | status | bootstrap | version
+#   stack/kafka.sh client-env PRINCIPAL   the variables a client of PRINCIPAL needs
+#   stack/kafka.sh add-source NAME        principal source.NAME, its password and its topic
+#                                         intake.raw.v1.NAME (writable only by it)
 # KAFKA_PORT (default 9092) and KAFKA_INSTANCE (default "main"; tests start private
 # instances) pick the broker. With KAFKA_BOOTSTRAP set, an existing broker is used and
-# nothing is started or stopped.
+# nothing is started or stopped. KAFKA_SECURITY=plaintext (benchmark comparisons only)
+# starts the broker without TLS, SASL and ACLs.
+# Secrets (CA, broker certificate, SCRAM passwords) are generated on first use into
+# $STACK_DIR/secrets/kafka (git-ignored) and shared by every instance of this clone.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 KAFKA_VERSION=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$ROOT/stack/kafka/pom.xml")
@@ -13,6 +23,12 @@ HOME_DIR=$STACK_DIR/kafka/$INSTANCE
 PID_FILE=$RUN_DIR/kafka-$INSTANCE.pid
 LOG_FILE=$LOG_DIR/kafka-$INSTANCE.log
 HEAP=${KAFKA_HEAP:--Xms256m -Xmx512m}
+SECURITY=${KAFKA_SECURITY:-sasl_ssl}
+SECRETS=$STACK_DIR/secrets/kafka
+# Principals created with the storage (SCRAM credentials need no running broker then).
+# broker: the broker's own inter-broker login; admin: ops; the two services.
+FIXED_PRINCIPALS=(broker admin intake assessment)
+case "$SECURITY" in sasl_ssl|plaintext) ;; *) die "KAFKA_SECURITY must be sasl_ssl or plaintext" ;; esac
 
 require_java() {
   command -v java >/dev/null || die "Java 17+ is needed for Kafka and 'java' is not on PATH.
@@ -37,17 +53,78 @@ fetch() {
   rm -rf "$LIBS"; mv "$LIBS.tmp" "$LIBS"
 }
 
+password() { cat "$SECRETS/$1.password"; }
+
+# new_password NAME -> creates $SECRETS/NAME.password once (owner-readable only)
+new_password() {
+  local file=$SECRETS/$1.password
+  [ -s "$file" ] && return 0
+  (umask 077; openssl rand -hex 24 >"$file.tmp") && mv "$file.tmp" "$file"
+}
+
+# The CA and the broker's certificate (SAN localhost, 127.0.0.1 and kafka, the
+# compose service name), made once with openssl; the broker reads a PKCS#12 store.
+ensure_secrets() {
+  command -v openssl >/dev/null || die "openssl is needed to make the broker's TLS certificate"
+  mkdir -p "$SECRETS"; chmod 700 "$SECRETS"
+  local p
+  for p in "${FIXED_PRINCIPALS[@]}" keystore; do new_password "$p"; done
+  [ -s "$SECRETS/broker.p12" ] && return 0
+  say "generating a CA and the broker certificate in $SECRETS ..."
+  (
+    umask 077; cd "$SECRETS"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=service-norm local CA" \
+      -keyout ca.key -out ca.pem -addext "basicConstraints=critical,CA:TRUE" \
+      -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout broker.key -out broker.csr 2>/dev/null
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1,DNS:kafka\nextendedKeyUsage=serverAuth,clientAuth\n' >broker.ext
+    openssl x509 -req -in broker.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 \
+      -extfile broker.ext -out broker.pem 2>/dev/null
+    openssl pkcs12 -export -in broker.pem -inkey broker.key -certfile ca.pem -name broker \
+      -passout "pass:$(cat keystore.password)" -out broker.p12.tmp
+    mv broker.p12.tmp broker.p12
+    rm -f broker.csr broker.ext ca.srl
+    chmod 644 ca.pem
+  ) || die "could not generate the TLS certificates in $SECRETS"
+}
+
 write_config() {
   mkdir -p "$HOME_DIR/data"
-  cat >"$HOME_DIR/server.properties" <<CONF
+  if [ "$SECURITY" = plaintext ]; then
+    cat >"$HOME_DIR/server.properties" <<CONF
+listeners=PLAINTEXT://localhost:$KAFKA_PORT,CONTROLLER://localhost:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://localhost:$KAFKA_PORT
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+CONF
+  else
+    # The controller listener stays plaintext on localhost (KRaft's broker->controller
+    # link; its principal is ANONYMOUS, hence a super user). Clients only reach SASL_SSL.
+    cat >"$HOME_DIR/server.properties" <<CONF
+listeners=SASL_SSL://localhost:$KAFKA_PORT,CONTROLLER://localhost:$KAFKA_CONTROLLER_PORT
+advertised.listeners=SASL_SSL://localhost:$KAFKA_PORT
+inter.broker.listener.name=SASL_SSL
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL
+sasl.enabled.mechanisms=SCRAM-SHA-512
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="broker" password="$(password broker)";
+ssl.keystore.type=PKCS12
+ssl.keystore.location=$SECRETS/broker.p12
+ssl.keystore.password=$(password keystore)
+ssl.truststore.type=PEM
+ssl.truststore.location=$SECRETS/ca.pem
+ssl.client.auth=none
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+super.users=User:broker;User:admin;User:ANONYMOUS
+CONF
+  fi
+  chmod 600 "$HOME_DIR/server.properties"
+  cat >>"$HOME_DIR/server.properties" <<CONF
 process.roles=broker,controller
 node.id=1
 controller.quorum.bootstrap.servers=localhost:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://localhost:$KAFKA_PORT,CONTROLLER://localhost:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://localhost:$KAFKA_PORT
 controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 log.dirs=$HOME_DIR/data
 num.partitions=6
 auto.create.topics.enable=false
@@ -61,26 +138,77 @@ group.initial.rebalance.delay.ms=0
 CONF
 }
 
+# Formats the storage once, with the SCRAM credentials of the fixed principals.
 format_storage() {
-  [ -f "$HOME_DIR/data/meta.properties" ] && return 0
-  local cluster_id
+  if [ -f "$HOME_DIR/data/meta.properties" ]; then
+    [ -f "$HOME_DIR/data/.scram" ] || die "the Kafka data in $HOME_DIR/data predates SASL (no SCRAM
+  credentials in its metadata). Remove that directory (its events are lost) or move it away, then start again."
+    return 0
+  fi
+  local cluster_id p scram=()
+  for p in "${FIXED_PRINCIPALS[@]}"; do
+    scram+=(--add-scram "SCRAM-SHA-512=[name=$p,password=$(password "$p")]")
+  done
   cluster_id=$(java -cp "$LIBS/*" kafka.tools.StorageTool random-uuid 2>/dev/null)
   java -Dlog4j2.configurationFile="$ROOT/stack/kafka/log4j2.xml" -cp "$LIBS/*" \
-    kafka.tools.StorageTool format --standalone -t "$cluster_id" \
+    kafka.tools.StorageTool format --standalone -t "$cluster_id" "${scram[@]}" \
     -c "$HOME_DIR/server.properties" >>"$LOG_FILE" 2>&1 \
     || die "formatting KRaft storage failed; see $LOG_FILE"
+  touch "$HOME_DIR/data/.scram"
+}
+
+# client_env PRINCIPAL -> the client variables (shared/settings.py KafkaSettings)
+client_env() {
+  local principal=${1:-}
+  [ -n "$principal" ] || die "usage: stack/kafka.sh client-env PRINCIPAL"
+  echo "KAFKA_BOOTSTRAP=${KAFKA_BOOTSTRAP:-localhost:$KAFKA_PORT}"
+  if [ "$SECURITY" = plaintext ]; then echo "KAFKA_SECURITY_PROTOCOL=PLAINTEXT"; return 0; fi
+  [ -s "$SECRETS/$principal.password" ] || die "no principal '$principal' here (see stack/kafka.sh add-source)"
+  echo "KAFKA_SECURITY_PROTOCOL=SASL_SSL"
+  echo "KAFKA_SASL_USERNAME=$principal"
+  echo "KAFKA_SASL_PASSWORD_FILE=$SECRETS/$principal.password"
+  echo "KAFKA_CA_FILE=$SECRETS/ca.pem"
+}
+
+# kafka_admin ARGS... -> the platform's access tool (shared/kafka_access_cli.py) as admin
+kafka_admin() {
+  [ -x "$ROOT/.venv/bin/python" ] || die "$ROOT/.venv is missing: run 'make install' first."
+  env $(client_env admin) "$ROOT/.venv/bin/python" -m shared.kafka_access_cli "$@"
+}
+
+# The services' ACLs on the contract's topics (idempotent: Kafka ignores a binding
+# that exists already).
+apply_acls() {
+  [ "$SECURITY" = plaintext ] && return 0
+  kafka_admin platform >>"$LOG_FILE" 2>&1 || { tail -n 20 "$LOG_FILE" >&2; die "could not create the ACLs; see $LOG_FILE"; }
+}
+
+add_source() {
+  local name=${1:-}
+  [[ "$name" =~ ^[a-z0-9._-]{1,64}$ ]] || die "usage: stack/kafka.sh add-source NAME (1-64 chars of [a-z0-9._-])"
+  [ "$SECURITY" = plaintext ] && die "add-source needs the secured broker (KAFKA_SECURITY=sasl_ssl)"
+  mkdir -p "$SECRETS"
+  new_password "source.$name"
+  kafka_admin add-source "$name" --password-file "$SECRETS/source.$name.password" \
+    --partitions "${TOPIC_PARTITIONS:-6}" >&2
+  say "source '$name': principal source.$name may write only intake.raw.v1.$name. Hand its team:"
+  client_env "source.$name"
 }
 
 started() { pid_alive "$PID_FILE" && port_open "$KAFKA_PORT" && grep -q "Kafka Server started" "$LOG_FILE" 2>/dev/null; }
 
 start() {
   if [ -n "${KAFKA_BOOTSTRAP:-}" ]; then say "KAFKA_BOOTSTRAP=$KAFKA_BOOTSTRAP: using that broker"; return 0; fi
-  if pid_alive "$PID_FILE"; then say "kafka ($INSTANCE) already running on localhost:$KAFKA_PORT"; return 0; fi
+  if pid_alive "$PID_FILE"; then
+    apply_acls  # the scheme may have changed since it started
+    say "kafka ($INSTANCE) already running on localhost:$KAFKA_PORT"; return 0
+  fi
   for port in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
     port_open "$port" && die "port $port is already taken by another process.
   Stop that process, or choose other ports: KAFKA_PORT=19092 make up (the controller uses KAFKA_PORT+1)."
   done
   fetch
+  ensure_secrets
   write_config
   : >"$LOG_FILE"
   format_storage
@@ -93,6 +221,7 @@ start() {
     pid_alive "$PID_FILE" || { tail -n 30 "$LOG_FILE" >&2; rm -f "$PID_FILE"; die "kafka exited during start-up; see $LOG_FILE"; }
     die "kafka did not answer on localhost:$KAFKA_PORT within 90 s; see $LOG_FILE"
   fi
+  apply_acls
   say "kafka $KAFKA_VERSION ($INSTANCE) ready on localhost:$KAFKA_PORT"
 }
 
@@ -115,5 +244,7 @@ case "${1:-}" in
   status) status ;;
   bootstrap) echo "${KAFKA_BOOTSTRAP:-localhost:$KAFKA_PORT}" ;;
   version) echo "$KAFKA_VERSION" ;;
-  *) die "usage: stack/kafka.sh fetch|start|stop|status|bootstrap|version" ;;
+  client-env) client_env "${2:-}" ;;
+  add-source) add_source "${2:-}" ;;
+  *) die "usage: stack/kafka.sh fetch|start|stop|status|bootstrap|version|client-env PRINCIPAL|add-source NAME" ;;
 esac

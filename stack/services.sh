@@ -9,6 +9,8 @@ case "$SERVICE" in
   assessment) PORT=${ASSESSMENT_PORT:-8081}; CMD=("$ROOT/.venv/bin/assessment" run) ;;
   *) die "usage: stack/services.sh start|stop|status intake|assessment" ;;
 esac
+# Each service is its own Kafka principal (stack/kafka.sh), with only its own rights;
+# the intake gets no database URL at all.
 PID_FILE=$RUN_DIR/$SERVICE.pid
 LOG_FILE=$LOG_DIR/$SERVICE.log
 
@@ -20,7 +22,13 @@ start() {
   if pid_alive "$PID_FILE"; then say "$SERVICE already running on :$PORT"; return 0; fi
   port_open "$PORT" && die "port $PORT is already taken by another process; stop it or set ${SERVICE^^}_PORT."
   [ -x "${CMD[0]}" ] || die "${CMD[0]} is missing: run 'make install' first."
-  setsid nohup "${CMD[@]}" >>"$LOG_FILE" 2>&1 </dev/null &
+  local principal=()
+  if [ -z "${KAFKA_SASL_USERNAME:-}" ]; then
+    mapfile -t principal < <("$ROOT/stack/kafka.sh" client-env "$SERVICE")
+  fi
+  local database=()
+  [ "$SERVICE" = intake ] && database=(-u DATABASE_URL -u DATABASE_OWNER_URL -u DATABASE_READ_URL)
+  setsid nohup env "${database[@]}" "${principal[@]}" "${CMD[@]}" >>"$LOG_FILE" 2>&1 </dev/null &
   echo $! >"$PID_FILE"
   if ! wait_for 120 "$SERVICE" ready; then
     pid_alive "$PID_FILE" || { tail -n 30 "$LOG_FILE" >&2; rm -f "$PID_FILE"; die "$SERVICE exited during start-up; see $LOG_FILE"; }

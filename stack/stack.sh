@@ -18,8 +18,8 @@ infra_up() {
   "$ROOT/stack/kafka.sh" start
   "$ROOT/stack/postgres.sh" start
   KAFKA_BOOTSTRAP=$("$ROOT/stack/kafka.sh" bootstrap)
-  DATABASE_URL=$("$ROOT/stack/postgres.sh" url)
-  export KAFKA_BOOTSTRAP DATABASE_URL
+  set -a; eval "$("$ROOT/stack/postgres.sh" env)"; set +a
+  export KAFKA_BOOTSTRAP
 }
 
 up() {
@@ -31,8 +31,9 @@ up() {
 The stack is up.
   intake       http://127.0.0.1:${INTAKE_PORT:-8080}   (docs /docs)   token: $( (( DEV_TOKENS & 1 )) && echo "dev-token (any source)" || echo "from INTAKE_TOKENS")
   assessment   http://127.0.0.1:${ASSESSMENT_PORT:-8081}   (docs /docs)   read token: $( (( DEV_TOKENS & 2 )) && echo dev-read-token || echo "from READ_TOKENS")
-  kafka        $KAFKA_BOOTSTRAP
-  postgres     $DATABASE_URL
+  kafka        $KAFKA_BOOTSTRAP  (SASL_SSL; principals and passwords in .stack/secrets/kafka;
+               a client's settings: stack/kafka.sh client-env PRINCIPAL)
+  postgres     127.0.0.1:${PG_PORT}  (roles owner/writer/reader; URLs: stack/postgres.sh env)
 Stop it with: make down   (events survive a restart)
 INFO
 }

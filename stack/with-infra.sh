@@ -2,6 +2,8 @@
 # Runs a command with Kafka and PostgreSQL available, starting whichever is not
 # already running (or given by KAFKA_BOOTSTRAP / DATABASE_URL) and stopping, on exit,
 # only what it started.   stack/with-infra.sh COMMAND...
+# The command gets the local broker's `admin` principal (KAFKA_SASL_*; ops, tests and
+# benchmarks create topics and ACLs) and the three database roles' URLs.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 started=()
@@ -19,10 +21,11 @@ trap cleanup EXIT INT TERM
 if [ -z "${KAFKA_BOOTSTRAP:-}" ]; then
   "$ROOT/stack/kafka.sh" status >/dev/null 2>&1 || { "$ROOT/stack/kafka.sh" start; started+=(kafka.sh); }
   KAFKA_BOOTSTRAP=$("$ROOT/stack/kafka.sh" bootstrap)
+  set -a; eval "$("$ROOT/stack/kafka.sh" client-env admin)"; set +a
 fi
 if [ -z "${DATABASE_URL:-}" ]; then
   "$ROOT/stack/postgres.sh" status >/dev/null 2>&1 || { "$ROOT/stack/postgres.sh" start; started+=(postgres.sh); }
-  DATABASE_URL=$("$ROOT/stack/postgres.sh" url)
+  set -a; eval "$("$ROOT/stack/postgres.sh" env)"; set +a
 fi
 export KAFKA_BOOTSTRAP DATABASE_URL
 "$@"

@@ -9,8 +9,9 @@ from collections.abc import AsyncIterator, Iterator
 import asyncpg
 import pytest
 
+from shared.kafka_client import KafkaConnection
 from tests.support.assessment_env import assessment_env
-from tests.support.stack import PrivateBroker, Stack, resolve_stack
+from tests.support.stack import Databases, PrivateBroker, Stack, resolve_stack
 
 __all__ = ["assessment_env"]  # a fixture, shared by the integration and e2e tests
 
@@ -25,13 +26,15 @@ def stack() -> Iterator[Stack]:
 
 
 @pytest.fixture(scope="session")
-def kafka_bootstrap(stack: Stack) -> str:
-    return stack.kafka_bootstrap
+def kafka(stack: Stack) -> KafkaConnection:
+    """The shared broker, as its `admin` principal."""
+    return stack.kafka
 
 
 @pytest.fixture(scope="session")
 def database_url(stack: Stack) -> str:
-    return stack.database_url
+    """The owner role's URL: it may create databases (the tests' scratch ones)."""
+    return stack.databases.owner
 
 
 @pytest.fixture
@@ -41,21 +44,28 @@ def unique() -> str:
 
 
 @pytest.fixture
-async def scratch_database_url(database_url: str, unique: str) -> AsyncIterator[str]:
-    """A database of the test's own on the real server, dropped afterwards."""
+async def scratch_databases(stack: Stack, unique: str) -> AsyncIterator[Databases]:
+    """A database of the test's own on the real server (owned by the owner role),
+    dropped afterwards; the same three roles as in production."""
     name = f"test_{unique}"
+    database_url = stack.databases.owner
     admin = await asyncpg.connect(database_url)
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
-    base, _, _ = database_url.rpartition("/")
-    yield f"{base}/{name}"
+    yield stack.databases.on(name)
     admin = await asyncpg.connect(database_url)
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+@pytest.fixture
+def scratch_database_url(scratch_databases: Databases) -> str:
+    """The scratch database as its owner (migrations, inspection)."""
+    return scratch_databases.owner
 
 
 @pytest.fixture

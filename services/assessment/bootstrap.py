@@ -19,10 +19,12 @@ from prometheus_client import CollectorRegistry
 
 from services.assessment.adapters import outbox, versions
 from services.assessment.adapters.db import (
+    CONNECT_TIMEOUT_S,
     DATABASE_UNAVAILABLE,
     Connection,
     create_pool,
     is_environment_error,
+    role_of,
 )
 from services.assessment.adapters.kafka_log import EndOffsets
 from services.assessment.adapters.outbox import OutboxRelay
@@ -30,6 +32,7 @@ from services.assessment.adapters.projection_store import sql_for
 from services.assessment.adapters.read_model import NoLiveVersionError, ReadModel
 from services.assessment.adapters.schema import (
     MIGRATION_LOCK,
+    grant_service_roles,
     migrate_control,
     migrate_projection,
 )
@@ -49,7 +52,8 @@ from services.assessment.service_layer.records import Record
 from services.assessment.service_layer.resilience import IsolatingFold, Position
 from services.assessment.settings import AssessmentSettings, ProjectionSettings
 from shared.connecting import Connector, Step, describe
-from shared.kafka_topics import ensure_topics, platform_topics
+from shared.kafka_client import faststream_options
+from shared.kafka_topics import assessment_topics, ensure_topics
 from shared.producer import ReplaceableProducer
 
 SAMPLE_EVERY_S = 2.0  # lag metrics
@@ -86,12 +90,26 @@ async def prepare_database(conn: Connection, policy: Policy) -> versions.Version
     return live
 
 
-async def open_database(settings: ProjectionSettings) -> asyncpg.Pool:
+async def open_database(settings: ProjectionSettings, *, as_owner: bool = False) -> asyncpg.Pool:
+    """Migrates (as the owner), then opens the writer's pool, or the owner's for the ops
+    commands that create or drop schemas (`as_owner`)."""
     policy = configured_policy(settings)  # a bad policy file stops us before connecting
-    pool = await create_pool(settings.database_url, size=settings.assessment_pool_size)
-    async with pool.acquire() as conn:
-        await prepare_database(conn, policy)
-    return pool
+    await migrate_as_owner(settings, policy)
+    url = settings.owner_url if as_owner else settings.database_url
+    return await create_pool(url, size=settings.assessment_pool_size)
+
+
+async def migrate_as_owner(settings: ProjectionSettings, policy: Policy) -> versions.Version:
+    """Migrate and grant the service roles their rights, on one connection of the owner."""
+    conn = await asyncpg.connect(settings.owner_url, timeout=CONNECT_TIMEOUT_S)
+    try:
+        live = await prepare_database(conn, policy)
+        await grant_service_roles(
+            conn, writer=role_of(settings.database_url), reader=role_of(settings.read_url)
+        )
+        return live
+    finally:
+        await conn.close()
 
 
 # Long enough for the largest batch to fold and commit on SIGTERM; the consumer then
@@ -105,6 +123,7 @@ _NOT_READY: tuple[type[Exception], ...] = (*DATABASE_UNAVAILABLE, NoLiveVersionE
 class Runtime:
     settings: AssessmentSettings
     pool: asyncpg.Pool
+    read_pool: asyncpg.Pool  # the query API's: a read-only role, read-only transactions
     broker: KafkaBroker
     end_offsets: EndOffsets
     connector: Connector
@@ -160,6 +179,7 @@ class Runtime:
                 await self.producer.stop()
                 await self.end_offsets.stop()
             finally:
+                await self.read_pool.close()
                 await self.pool.close()
 
 
@@ -173,9 +193,12 @@ async def build_runtime(settings: AssessmentSettings) -> Runtime:
     policy = configured_policy(settings)  # fail fast on a bad policy file
     topics = settings.topics
     pool = await create_pool(settings.database_url, size=settings.assessment_pool_size, lazy=True)
+    read_pool = await create_pool(
+        settings.read_url, size=settings.assessment_pool_size, lazy=True, read_only=True
+    )
     registry = CollectorRegistry()
     broker = KafkaBroker(
-        settings.kafka_bootstrap,
+        **faststream_options(settings.kafka),
         client_id="assessment",
         enable_idempotence=True,
         acks="all",
@@ -189,7 +212,7 @@ async def build_runtime(settings: AssessmentSettings) -> Runtime:
     )
     health = FoldHealth()
     metrics = ConsumerMetrics(registry, health)
-    producer = ReplaceableProducer(bootstrap=settings.kafka_bootstrap, client_id="assessment")
+    producer = ReplaceableProducer(kafka=settings.kafka, client_id="assessment")
     relay = OutboxRelay(pool=pool, producer=producer)
 
     async def fold_once(records: Sequence[Record], failed: Mapping[Position, str]) -> Folded:
@@ -225,17 +248,18 @@ async def build_runtime(settings: AssessmentSettings) -> Runtime:
             on_failure=metrics.transient_failure,
         )
 
-    read_model = ReadModel(pool)
-    end_offsets = EndOffsets(bootstrap=settings.kafka_bootstrap)
+    read_model = ReadModel(read_pool)
+    end_offsets = EndOffsets(kafka=settings.kafka)
 
     async def connect_database() -> None:
-        async with pool.acquire() as conn:
-            await prepare_database(conn, policy)
+        # Migrations and grants as the owner; the service then works as the writer
+        # (consumer, relay) and the reader (query API).
+        await migrate_as_owner(settings, policy)
 
     async def connect_kafka() -> None:
         await ensure_topics(
-            bootstrap=settings.kafka_bootstrap,
-            specs=platform_topics(topics),
+            kafka=settings.kafka,
+            specs=assessment_topics(topics),
             partitions=settings.topic_partitions,
             replication=settings.topic_replication,
         )
@@ -290,6 +314,7 @@ async def build_runtime(settings: AssessmentSettings) -> Runtime:
     runtime = Runtime(
         settings=settings,
         pool=pool,
+        read_pool=read_pool,
         broker=broker,
         end_offsets=end_offsets,
         connector=connector,

@@ -18,7 +18,26 @@ class ProjectionSettings(KafkaSettings):
     database_url: str = Field(
         min_length=1,
         pattern=r"^postgres(ql)?://",
-        description="PostgreSQL URL, e.g. postgresql://user@host:5432/db (DATABASE_URL).",
+        description=(
+            "PostgreSQL URL of the consumer's writer role, e.g. "
+            "postgresql://user:password@host:5432/db (DATABASE_URL)."
+        ),
+    )
+    database_owner_url: str | None = Field(
+        default=None,
+        pattern=r"^postgres(ql)?://",
+        description=(
+            "URL of the role that owns the schemas: migrations, replays, dropping versions "
+            "(DATABASE_OWNER_URL; DATABASE_URL when unset)."
+        ),
+    )
+    database_read_url: str | None = Field(
+        default=None,
+        pattern=r"^postgres(ql)?://",
+        description=(
+            "URL of the read-only role the query API uses (DATABASE_READ_URL; DATABASE_URL "
+            "when unset)."
+        ),
     )
     assessment_policy_file: Path | None = Field(
         default=None,
@@ -34,6 +53,14 @@ class ProjectionSettings(KafkaSettings):
         default=20_000, ge=100, le=1_000_000, description="Records per rebuild transaction."
     )
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+
+    @property
+    def owner_url(self) -> str:
+        return self.database_owner_url or self.database_url
+
+    @property
+    def read_url(self) -> str:
+        return self.database_read_url or self.database_url
 
     @field_validator("assessment_policy_file")
     @classmethod

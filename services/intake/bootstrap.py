@@ -17,7 +17,8 @@ from faststream.specification.base import Specification
 from pydantic import WithJsonSchema
 
 from shared.connecting import Connector, Step
-from shared.kafka_topics import ensure_topics, platform_topics
+from shared.kafka_client import KafkaConnection, faststream_options
+from shared.kafka_topics import ensure_topics, intake_topics
 from shared.topics import TopicNames
 
 from .adapters.kafka_publisher import KafkaPublisher
@@ -66,8 +67,8 @@ class IntakeRuntime:
         """Connect to Kafka; safe to call again after it failed (the connector does)."""
         settings = self.settings
         created = await ensure_topics(
-            bootstrap=settings.kafka_bootstrap,
-            specs=platform_topics(settings.topics),
+            kafka=settings.kafka,
+            specs=intake_topics(settings.topics),
             partitions=settings.topic_partitions,
             replication=settings.topic_replication,
         )
@@ -136,13 +137,13 @@ def build_service(
 ) -> IntakeService:
     metrics = IntakeMetrics(configured_sources(settings))
     publisher = KafkaPublisher(
-        bootstrap=settings.kafka_bootstrap,
+        kafka=settings.kafka,
         timeout_s=settings.intake_publish_timeout_s,
         readiness_topic=settings.topics.events,
     )
     broker = (
         build_raw_broker(
-            bootstrap=settings.kafka_bootstrap,
+            kafka=settings.kafka,
             topics=settings.topics,
             group=settings.intake_raw_group,
             publisher=publisher,
@@ -183,7 +184,7 @@ def configured_sources(settings: IntakeSettings) -> set[str]:
 
 def build_raw_broker(
     *,
-    bootstrap: str,
+    kafka: KafkaConnection,
     topics: TopicNames,
     group: str,
     publisher: Publisher,
@@ -191,16 +192,24 @@ def build_raw_broker(
     retry_pause_s: float,
     clock: Callable[[], datetime] = utc_now,
 ) -> KafkaBroker:
-    """A consumer-only FastStream broker with the intake.raw.v1 subscriber; intake's own
-    idempotent producer (`publisher`) writes the forwards and dead letters."""
+    """A consumer-only FastStream broker with the raw subscriber (intake.raw.v1 and
+    intake.raw.v1.<source>, by pattern); intake's own idempotent producer
+    (`publisher`) writes the forwards and dead letters."""
     broker = KafkaBroker(
-        bootstrap,
+        **faststream_options(kafka),
         client_id="intake-raw",
+        # A new source's topic (stack/kafka.sh add-source) is picked up within a minute.
+        metadata_max_age_ms=60_000,
         consumer_only=True,  # intake's own idempotent producer does the writing
         allow_auto_create_topics=False,  # ensure_topics creates them with their configs
         logger=logging.getLogger("services.intake.raw"),
         log_level=logging.DEBUG,  # a line per consumed batch is too chatty at INFO
-        description="The platform's Kafka cluster.",
+        description=(
+            "The platform's Kafka cluster: SASL/SCRAM-SHA-512 over TLS only, with ACLs. "
+            "An upstream team gets a principal source.<name>, its password and the CA "
+            "certificate from the platform team (`stack/kafka.sh add-source <name>`); "
+            "that principal may write intake.raw.v1.<name> and nothing else."
+        ),
     )
     register_raw_intake(
         broker,
@@ -217,12 +226,19 @@ def build_raw_broker(
 
 def asyncapi_document(*, bootstrap: str = "localhost:9092") -> Specification:
     """The AsyncAPI 3.0 document of the Kafka-native intake, with the contract's topic
-    names (no connection is made)."""
-    broker = build_raw_broker(
+    names and its security scheme, SASL/SCRAM-SHA-512 over TLS (no connection is made;
+    the credentials are placeholders)."""
+    kafka = KafkaConnection(
         bootstrap=bootstrap,
+        security_protocol="SASL_SSL",
+        username="source.<name>",
+        password="<from the platform team>",  # noqa: S106 (a placeholder, never used)
+    )
+    broker = build_raw_broker(
+        kafka=kafka,
         topics=TopicNames(),
         group=DEFAULT_RAW_GROUP,
-        publisher=KafkaPublisher(bootstrap=bootstrap, timeout_s=1.0),
+        publisher=KafkaPublisher(kafka=kafka, timeout_s=1.0),
         metrics=IntakeMetrics(),
         retry_pause_s=1.0,
     )
@@ -254,7 +270,8 @@ def _document_outputs(broker: KafkaBroker, topics: TopicNames) -> None:
         title=topics.intake_deadletter,
         description=(
             "Raw records intake refused: original key and value; headers dlq-reason "
-            "(empty, not_utf8, not_json, not_an_object, invalid_event, too_large), "
+            "(empty, not_utf8, not_json, not_an_object, invalid_event, too_large, "
+            "source_not_allowed), "
             "dlq-errors (JSON list of {loc, msg}), dlq-origin (topic/partition/offset)."
         ),
         schema=DeadLetter,

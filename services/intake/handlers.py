@@ -99,7 +99,9 @@ class _Plan:
 
 
 def _plan(raw: RawRecord, *, topics: TopicNames, received_at: datetime) -> _Plan:
-    checked = raw_rules.check_raw(raw.value, received_at=received_at)
+    checked = raw_rules.check_raw(
+        raw.value, received_at=received_at, topic_source=topics.source_of_raw(raw.topic)
+    )
     if isinstance(checked, raw_rules.Refusal):
         record = dead_letter_record(
             raw, topic=topics.intake_deadletter, reason=checked.reason, errors=checked.errors

@@ -138,7 +138,7 @@ HISTORY = [
 @pytest.fixture
 async def api(assessment_env: AssessmentEnv) -> AsyncIterator[httpx.AsyncClient]:
     await assessment_env.create_topics()
-    await publish_recorded(assessment_env.bootstrap, assessment_env.topics.events, HISTORY)
+    await publish_recorded(assessment_env.kafka, assessment_env.topics.events, HISTORY)
     service = assessment_env.start().wait_ready()
     async with assessment_env.client(service) as client:
         await wait_for(lambda: caught_up(client, len(HISTORY)), timeout=60, what="catch-up")

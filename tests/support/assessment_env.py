@@ -17,11 +17,12 @@ from services.assessment.domain.policy import load_default_policy
 from services.assessment.domain.reference import History, evaluate_history
 from services.assessment.service_layer.facts import facts_from_events
 from shared.events import parse_recorded
+from shared.kafka_client import KafkaConnection
 from shared.kafka_topics import delete_topics, ensure_topics, platform_topics
 from shared.tokens import token_digest
 from shared.topics import TopicNames
 from tests.support.processes import ServiceProcess, assessment_process
-from tests.support.stack import free_port
+from tests.support.stack import Databases, free_port
 
 READ_TOKEN = "test-read-token"
 
@@ -30,15 +31,14 @@ READ_TOKEN = "test-read-token"
 class AssessmentEnv:
     env: dict[str, str]
     topics: TopicNames
-    bootstrap: str
-    database_url: str
+    kafka: KafkaConnection
+    database_url: str  # the owner's: the tests inspect everything
+    databases: Databases
     logs: Path
     processes: list[ServiceProcess]
 
     async def create_topics(self) -> None:
-        await ensure_topics(
-            bootstrap=self.bootstrap, specs=platform_topics(self.topics), partitions=3
-        )
+        await ensure_topics(kafka=self.kafka, specs=platform_topics(self.topics), partitions=3)
 
     def start(
         self, *, consumer: bool = True, extra: dict[str, str] | None = None
@@ -63,13 +63,13 @@ class AssessmentEnv:
 
 @pytest.fixture
 def assessment_env(  # registered in tests/conftest.py
-    kafka_bootstrap: str, scratch_database_url: str, unique: str, tmp_path: Path
+    kafka: KafkaConnection, scratch_databases: Databases, unique: str, tmp_path: Path
 ) -> Iterator[AssessmentEnv]:
     prefix = f"t{unique}."
     setup = AssessmentEnv(
         env={
-            "KAFKA_BOOTSTRAP": kafka_bootstrap,
-            "DATABASE_URL": scratch_database_url,
+            **kafka.environment(),
+            **scratch_databases.environment(),
             "KAFKA_TOPIC_PREFIX": prefix,
             "TOPIC_PARTITIONS": "3",
             "ASSESSMENT_GROUP": f"assessment-{unique}",
@@ -77,15 +77,16 @@ def assessment_env(  # registered in tests/conftest.py
             "LOG_LEVEL": "INFO",
         },
         topics=TopicNames.with_prefix(prefix),
-        bootstrap=kafka_bootstrap,
-        database_url=scratch_database_url,
+        kafka=kafka,
+        database_url=scratch_databases.owner,
+        databases=scratch_databases,
         logs=tmp_path,
         processes=[],
     )
     yield setup
     for process in setup.processes:
         process.stop()
-    asyncio.run(delete_topics(bootstrap=kafka_bootstrap, prefix=prefix))
+    asyncio.run(delete_topics(kafka=kafka, prefix=prefix))
 
 
 def oracle(events: list[dict[str, Any]]) -> History:

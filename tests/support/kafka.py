@@ -10,10 +10,11 @@ from aiokafka import AIOKafkaProducer
 
 from shared import topics
 from shared.events import SCHEMA_VERSION
+from shared.kafka_client import KafkaConnection, aiokafka_options
 
 
 async def publish_recorded(
-    bootstrap: str,
+    kafka: KafkaConnection,
     topic: str,
     events: Iterable[dict[str, Any]],
     *,
@@ -22,7 +23,7 @@ async def publish_recorded(
     """Write events to events.v1 the way intake does (stamped JSON, key = unit_id); an
     event's own `recorded_at` is kept. `partition`: all to that one partition."""
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=5
+        **aiokafka_options(kafka), enable_idempotence=True, acks="all", linger_ms=5
     )
     await producer.start()
     sent = 0
@@ -52,13 +53,13 @@ async def publish_recorded(
 
 
 async def publish_raw(
-    bootstrap: str,
+    kafka: KafkaConnection,
     topic: str,
     value: bytes,
     key: bytes = b"k",
     headers: list[tuple[str, bytes | None]] | None = None,
 ) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = AIOKafkaProducer(**aiokafka_options(kafka), acks="all")
     await producer.start()
     try:
         await producer.send_and_wait(topic, value, key=key, headers=headers)

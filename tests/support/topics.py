@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
-from shared.kafka_topics import topic_partitions
+from shared.kafka_client import KafkaConnection, aiokafka_options
+from shared.kafka_topics import admin_client, topic_partitions
 
 
 @dataclass(frozen=True)
@@ -42,21 +42,19 @@ class Record:
         )
 
 
-async def partitions_of(bootstrap: str, topic: str) -> list[TopicPartition]:
+async def partitions_of(kafka: KafkaConnection, topic: str) -> list[TopicPartition]:
     """The topic's partitions; none when it does not exist."""
-    return [
-        TopicPartition(topic, p) for p in await topic_partitions(bootstrap=bootstrap, topic=topic)
-    ]
+    return [TopicPartition(topic, p) for p in await topic_partitions(kafka=kafka, topic=topic)]
 
 
-async def read_topic(bootstrap: str, topic: str) -> list[Record]:
+async def read_topic(kafka: KafkaConnection, topic: str) -> list[Record]:
     """Every record on `topic` up to its end offsets as they are when called (none when
     the topic does not exist), in partition, offset order."""
-    partitions = await partitions_of(bootstrap, topic)
+    partitions = await partitions_of(kafka, topic)
     if not partitions:
         return []
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+        **aiokafka_options(kafka), enable_auto_commit=False, auto_offset_reset="earliest"
     )
     await consumer.start()
     try:
@@ -76,9 +74,9 @@ async def read_topic(bootstrap: str, topic: str) -> list[Record]:
     )
 
 
-async def committed_offsets(bootstrap: str, group: str, topic: str) -> dict[int, int]:
+async def committed_offsets(kafka: KafkaConnection, group: str, topic: str) -> dict[int, int]:
     """partition -> the group's committed offset (partitions it never committed are absent)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = admin_client(kafka)
     await admin.start()
     try:
         offsets: dict[Any, Any] = await admin.list_consumer_group_offsets(group)
@@ -87,10 +85,10 @@ async def committed_offsets(bootstrap: str, group: str, topic: str) -> dict[int,
     return {tp.partition: meta.offset for tp, meta in offsets.items() if tp.topic == topic}
 
 
-async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
+async def end_offsets(kafka: KafkaConnection, topic: str) -> dict[int, int]:
     """partition -> end offset, for partitions that hold records."""
-    partitions = await partitions_of(bootstrap, topic)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    partitions = await partitions_of(kafka, topic)
+    consumer = AIOKafkaConsumer(**aiokafka_options(kafka), enable_auto_commit=False)
     await consumer.start()
     try:
         ends = await consumer.end_offsets(partitions)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypeAlias
+from urllib.parse import unquote, urlsplit
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
@@ -27,16 +28,22 @@ DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
 CONNECT_TIMEOUT_S = 5.0
 
 
-async def create_pool(url: str, *, size: int, lazy: bool = False) -> asyncpg.Pool:
+async def create_pool(
+    url: str, *, size: int, lazy: bool = False, read_only: bool = False
+) -> asyncpg.Pool:
     """A pool; `lazy` connects nothing up front (the service starts without its
-    database and connects on first use)."""
+    database and connects on first use); `read_only` for the query API: besides its
+    role's rights (SELECT only), every transaction is read-only."""
+    settings = {"application_name": "assessment-query" if read_only else "assessment"}
+    if read_only:
+        settings["default_transaction_read_only"] = "on"
     pool = await asyncpg.create_pool(
         url,
         min_size=0 if lazy else 1,
         max_size=size,
         command_timeout=60,
         timeout=CONNECT_TIMEOUT_S,
-        server_settings={"application_name": "assessment"},
+        server_settings=settings,
     )
     assert pool is not None
     return pool
@@ -58,3 +65,9 @@ def is_environment_error(error: BaseException) -> bool:
         state = getattr(error, "sqlstate", None) or ""
         return state[:2] in _ENVIRONMENT_CLASSES
     return False
+
+
+def role_of(url: str) -> str | None:
+    """The role a URL logs in as (None when the URL names none)."""
+    user = urlsplit(url).username
+    return unquote(user) if user else None

@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from services.assessment.service_layer.records import Record
+from shared.kafka_client import KafkaConnection, aiokafka_options
 from shared.kafka_topics import topic_partitions
 
 log = logging.getLogger(__name__)
@@ -22,12 +23,12 @@ log = logging.getLogger(__name__)
 class HistoryReader:
     """Reads one topic in large batches from stored positions up to target offsets."""
 
-    def __init__(self, *, bootstrap: str, topic: str, batch_records: int) -> None:
+    def __init__(self, *, kafka: KafkaConnection, topic: str, batch_records: int) -> None:
         self.topic = topic
-        self._bootstrap = bootstrap
+        self._kafka = kafka
         self._batch_records = batch_records
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap,
+            **aiokafka_options(kafka),
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
@@ -38,7 +39,7 @@ class HistoryReader:
         self._partitions: list[TopicPartition] = []
 
     async def start(self) -> None:
-        found = await topic_partitions(bootstrap=self._bootstrap, topic=self.topic)
+        found = await topic_partitions(kafka=self._kafka, topic=self.topic)
         if not found:
             raise RuntimeError(f"topic {self.topic} does not exist")
         await self._consumer.start()
@@ -83,10 +84,10 @@ class HistoryReader:
 class EndOffsets:
     """End offsets of a topic for /v1/status (None when Kafka does not answer)."""
 
-    def __init__(self, *, bootstrap: str, timeout: float = 2.0) -> None:
-        self._bootstrap = bootstrap
+    def __init__(self, *, kafka: KafkaConnection, timeout: float = 2.0) -> None:
+        self._kafka = kafka
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False
+            **aiokafka_options(kafka), group_id=None, enable_auto_commit=False
         )
         self._timeout = timeout
         self._started = False
@@ -117,7 +118,7 @@ class EndOffsets:
             async with asyncio.timeout(self._timeout):
                 await self._ensure_started()
                 if not self._partitions.get(topic):
-                    found = await topic_partitions(bootstrap=self._bootstrap, topic=topic)
+                    found = await topic_partitions(kafka=self._kafka, topic=topic)
                     self._partitions[topic] = [TopicPartition(topic, p) for p in found]
                 ends = await self._consumer.end_offsets(self._partitions[topic])
         except (KafkaError, TimeoutError):

@@ -84,3 +84,50 @@ async def migrate_projection(conn: Connection, schema: str) -> list[str]:
         return await _apply(conn, kind="projection", schema=schema)
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+async def grant_service_roles(conn: Connection, *, writer: str | None, reader: str | None) -> None:
+    """Run as the owner after migrations: the writer may read and write the rows of the
+    control schema and of every projection schema, the reader may only read them; the
+    same for whatever the owner creates later (a replay's new proj_vN schema)."""
+    owner = await conn.fetchval("SELECT current_user")
+    schemas = [
+        row["nspname"]
+        for row in await conn.fetch(
+            "SELECT nspname FROM pg_namespace WHERE nspname = 'assessment' "
+            "OR nspname ~ '^proj_v[0-9]+$'"
+        )
+    ]
+    statements: list[str] = []
+    for role, rights in ((writer, "SELECT, INSERT, UPDATE, DELETE"), (reader, "SELECT")):
+        if role is None or role == owner:
+            continue
+        who = _ident(role)
+        for schema in schemas:
+            statements += [
+                f"GRANT USAGE ON SCHEMA {_ident(schema)} TO {who}",
+                f"GRANT {rights} ON ALL TABLES IN SCHEMA {_ident(schema)} TO {who}",
+            ]
+            if role == writer:
+                statements.append(
+                    f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {_ident(schema)} TO {who}"
+                )
+        statements += [
+            f"ALTER DEFAULT PRIVILEGES FOR ROLE {_ident(owner)} GRANT USAGE ON SCHEMAS TO {who}",
+            f"ALTER DEFAULT PRIVILEGES FOR ROLE {_ident(owner)} GRANT {rights} ON TABLES TO {who}",
+        ]
+        if role == writer:
+            statements.append(
+                f"ALTER DEFAULT PRIVILEGES FOR ROLE {_ident(owner)} "
+                f"GRANT USAGE, SELECT ON SEQUENCES TO {who}"
+            )
+    async with conn.transaction():
+        # Two instances starting together would otherwise update the same ACLs at once
+        # ("tuple concurrently updated").
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
+        for statement in statements:
+            await conn.execute(statement)

@@ -101,9 +101,9 @@ def replay(
 
 
 async def _replay(settings: ProjectionSettings, policy: Policy, *, note: str) -> RebuildReport:
-    pool = await bootstrap.open_database(settings)
+    pool = await bootstrap.open_database(settings, as_owner=True)
     reader = HistoryReader(
-        bootstrap=settings.kafka_bootstrap,
+        kafka=settings.kafka,
         topic=settings.topics.events,
         batch_records=settings.assessment_rebuild_batch,
     )
@@ -215,7 +215,7 @@ def list_versions() -> None:
 
 
 async def _list(settings: ProjectionSettings) -> list[tuple[versions.Version, int]]:
-    pool = await bootstrap.open_database(settings)
+    pool = await bootstrap.open_database(settings, as_owner=True)
     try:
         async with pool.acquire() as conn:
             return [
@@ -239,7 +239,7 @@ def drop(version: Annotated[int, typer.Argument(help="The version number to drop
 
 
 async def _drop(settings: ProjectionSettings, version: int) -> versions.Version:
-    pool = await bootstrap.open_database(settings)
+    pool = await bootstrap.open_database(settings, as_owner=True)
     try:
         async with pool.acquire() as conn:
             return await versions.drop_version(conn, version)

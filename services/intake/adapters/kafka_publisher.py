@@ -11,6 +11,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
 from services.intake.domain.records import OutboundRecord
+from shared.kafka_client import KafkaConnection
 from shared.producer import (
     MAX_REQUEST_BYTES,
     ProducerStoppedError,
@@ -35,12 +36,12 @@ class KafkaPublisher:
     def __init__(
         self,
         *,
-        bootstrap: str,
+        kafka: KafkaConnection,
         timeout_s: float,
         readiness_topic: str | None = None,
         client_id: str = "intake",
     ) -> None:
-        self._producer = ReplaceableProducer(bootstrap=bootstrap, client_id=client_id)
+        self._producer = ReplaceableProducer(kafka=kafka, client_id=client_id)
         self._timeout_s = timeout_s
         self._readiness_topic = readiness_topic
 

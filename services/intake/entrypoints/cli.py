@@ -62,7 +62,7 @@ def list_deadletters(
     settings = _settings(KafkaSettings)
     records = asyncio.run(
         read_to_end(
-            bootstrap=settings.kafka_bootstrap, topic=settings.topics.intake_deadletter, limit=limit
+            kafka=settings.kafka, topic=settings.topics.intake_deadletter, limit=limit
         )
     )
     table = Table(title=f"{settings.topics.intake_deadletter}")

@@ -23,7 +23,7 @@ from services.intake.domain.validation import BodyError, InvalidEventsError, val
 from services.intake.handlers import record_events
 from services.intake.metrics import IntakeMetrics
 from shared.events import Event
-from shared.kafka_topics import ensure_topics, platform_topics
+from shared.kafka_topics import ensure_topics, intake_topics
 from shared.producer import MAX_REQUEST_BYTES
 from shared.settings import KafkaSettings
 
@@ -128,12 +128,12 @@ async def _publish_file(
 ) -> int:
     topics = settings.topics
     publisher = KafkaPublisher(
-        bootstrap=settings.kafka_bootstrap, timeout_s=PUBLISH_TIMEOUT_S, client_id="intake-import"
+        kafka=settings.kafka, timeout_s=PUBLISH_TIMEOUT_S, client_id="intake-import"
     )
     try:
         await ensure_topics(
-            bootstrap=settings.kafka_bootstrap,
-            specs=platform_topics(topics),
+            kafka=settings.kafka,
+            specs=intake_topics(topics),
             partitions=settings.topic_partitions,
             replication=settings.topic_replication,
         )

@@ -1,4 +1,7 @@
-"""Kafka-native intake: a FastStream subscriber on intake.raw.v1.
+"""Kafka-native intake: a FastStream subscriber on the raw topics, by pattern:
+intake.raw.v1 (for principals allowed every source) and intake.raw.v1.<source> (one per
+upstream source, writable only by its principal; a record there whose `source` differs
+is dead-lettered `source_not_allowed`).
 
 Each consumed batch is validated record by record; valid events go to events.v1,
 everything else to intake.deadletter.v1 (with dlq-reason, dlq-errors, dlq-origin).
@@ -60,7 +63,7 @@ def register_raw_intake(
     retry_pause_s: float,
 ) -> None:
     subscriber = broker.subscriber(
-        topics.intake_raw,
+        pattern=topics.raw_pattern,
         batch=True,
         max_records=MAX_RECORDS,
         batch_timeout_ms=BATCH_TIMEOUT_MS,
@@ -72,9 +75,13 @@ def register_raw_intake(
         title=topics.intake_raw,
         description=(
             "Upstream systems may produce event envelopes here (JSON, UTF-8, one per "
-            "record, any key). Intake validates each: valid ones are forwarded to "
-            f"{topics.events} keyed by unit_id, the rest go to {topics.intake_deadletter} "
-            "with the original key and value and headers dlq-reason, dlq-errors, dlq-origin."
+            f"record, any key): to {topics.intake_raw}.<source>, which only that source's "
+            "principal (SASL/SCRAM-SHA-512 user source.<source>) may write, or to "
+            f"{topics.intake_raw}, for principals trusted with every source. Intake "
+            f"validates each: valid ones are forwarded to {topics.events} keyed by unit_id, "
+            f"the rest go to {topics.intake_deadletter} with the original key and value and "
+            "headers dlq-reason, dlq-errors, dlq-origin; a record whose source is not its "
+            "topic's has dlq-reason source_not_allowed."
         ),
     )
 

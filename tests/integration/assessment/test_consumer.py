@@ -51,20 +51,20 @@ async def test_poison_goes_to_the_dead_letter_topic_and_the_consumer_carries_on(
 ) -> None:
     await assessment_env.create_topics()
     events = history(200, seed=3)
-    await publish_raw(assessment_env.bootstrap, assessment_env.topics.events, b"\xffnot json")
+    await publish_raw(assessment_env.kafka, assessment_env.topics.events, b"\xffnot json")
     await publish_raw(  # headers FastStream's own parser would choke on
-        assessment_env.bootstrap,
+        assessment_env.kafka,
         assessment_env.topics.events,
         b'{"id": 1}',
         headers=[("x-binary", b"\xff\xfe"), ("x-null", None)],
     )
-    await publish_recorded(assessment_env.bootstrap, assessment_env.topics.events, events)
+    await publish_recorded(assessment_env.kafka, assessment_env.topics.events, events)
     service = assessment_env.start().wait_ready()
 
     async with assessment_env.client(service) as client:
         await wait_for(lambda: caught_up(client, len(events) + 2), timeout=60, what="catch-up")
 
-    dead = await read_topic(assessment_env.bootstrap, assessment_env.topics.assessment_deadletter)
+    dead = await read_topic(assessment_env.kafka, assessment_env.topics.assessment_deadletter)
     assert sorted(r.body for r in dead) == [b'{"id": 1}', b"\xffnot json"]
     reasons = {r.value: r.header(topics.HEADER_DLQ_REASON) for r in dead}
     assert reasons == {b"\xffnot json": b"unparseable", b'{"id": 1}': b"unknown_type"}
@@ -84,7 +84,7 @@ async def test_kill_9_mid_stream_then_restart_loses_and_doubles_nothing(
 ) -> None:
     await assessment_env.create_topics()
     events = history(4000, seed=5)
-    await publish_recorded(assessment_env.bootstrap, assessment_env.topics.events, events)
+    await publish_recorded(assessment_env.kafka, assessment_env.topics.events, events)
     small_batches = {"ASSESSMENT_BATCH_MAX": "50", "ASSESSMENT_BATCH_WAIT_MS": "0"}
 
     first = assessment_env.start(extra=small_batches).wait_ready()
@@ -121,7 +121,7 @@ async def test_two_instances_in_one_group_give_the_result_of_one(
     two = assessment_env.start(extra=small_batches)
     one.wait_ready()
     two.wait_ready()
-    await publish_recorded(assessment_env.bootstrap, assessment_env.topics.events, events)
+    await publish_recorded(assessment_env.kafka, assessment_env.topics.events, events)
 
     async with assessment_env.client(one) as client:
         await wait_for(lambda: caught_up(client, len(events)), timeout=120, what="catch-up")

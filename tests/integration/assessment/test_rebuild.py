@@ -71,7 +71,7 @@ async def started_service(
     env: AssessmentEnv, history: list[dict[str, object]]
 ) -> httpx.AsyncClient:
     await env.create_topics()
-    await publish_recorded(env.bootstrap, env.topics.events, history)
+    await publish_recorded(env.kafka, env.topics.events, history)
     service = env.start().wait_ready()
     client = env.client(service)
     await wait_for(lambda: caught_up(client, len(history)), timeout=120, what="catch-up")
@@ -133,7 +133,7 @@ async def test_the_consumer_folds_into_the_new_version_after_the_switch(
     later = list(Generator(seed=99, units=10, staff_per_unit=5).events(300, span_days=30))
     for event in later:
         event["id"] = f"later-{event['id']}"
-    await publish_recorded(assessment_env.bootstrap, assessment_env.topics.events, later)
+    await publish_recorded(assessment_env.kafka, assessment_env.topics.events, later)
     await wait_for(
         lambda: caught_up(client, len(history) + len(later)), timeout=60, what="catch-up"
     )

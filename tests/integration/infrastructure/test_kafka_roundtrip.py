@@ -10,6 +10,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 
+from shared.kafka_client import KafkaConnection, aiokafka_options, faststream_options
 from shared.kafka_topics import TopicSpec, ensure_topics
 from tests.support.stack import PrivateBroker
 
@@ -17,18 +18,16 @@ pytestmark = pytest.mark.integration
 
 
 async def test_faststream_round_trip_with_key_and_headers_in_a_consumer_group(
-    kafka_bootstrap: str, unique: str
+    kafka: KafkaConnection, unique: str
 ) -> None:
     topic = f"smoke.{unique}"
-    created = await ensure_topics(
-        bootstrap=kafka_bootstrap, specs=(TopicSpec(topic),), partitions=3
-    )
+    created = await ensure_topics(kafka=kafka, specs=(TopicSpec(topic),), partitions=3)
     assert created == [topic]
-    again = await ensure_topics(bootstrap=kafka_bootstrap, specs=(TopicSpec(topic),), partitions=3)
+    again = await ensure_topics(kafka=kafka, specs=(TopicSpec(topic),), partitions=3)
     assert again == [], "creating existing topics is harmless"
 
     received: asyncio.Queue[tuple[Any, bytes | None, dict[str, Any]]] = asyncio.Queue()
-    broker = KafkaBroker(kafka_bootstrap, enable_idempotence=True, acks="all")
+    broker = KafkaBroker(**faststream_options(kafka), enable_idempotence=True, acks="all")
     group = f"smoke-{unique}"
 
     @broker.subscriber(
@@ -50,7 +49,7 @@ async def test_faststream_round_trip_with_key_and_headers_in_a_consumer_group(
     assert key == b"qsb/licensing"
     assert headers["event-type"] == "x"
     # The group committed past the record only after the handler returned.
-    consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap, group_id=group)
+    consumer = AIOKafkaConsumer(**aiokafka_options(kafka), group_id=group)
     await consumer.start()
     try:
         committed = [
@@ -61,8 +60,8 @@ async def test_faststream_round_trip_with_key_and_headers_in_a_consumer_group(
     assert sorted(offset or 0 for offset in committed) == [0, 0, 1]
 
 
-async def _produce(bootstrap: str, topic: str, values: range) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+async def _produce(kafka: KafkaConnection, topic: str, values: range) -> None:
+    producer = AIOKafkaProducer(**aiokafka_options(kafka), enable_idempotence=True, acks="all")
     await producer.start()
     try:
         for value in values:
@@ -71,11 +70,11 @@ async def _produce(bootstrap: str, topic: str, values: range) -> None:
         await producer.stop()
 
 
-async def _consume(bootstrap: str, topic: str, group: str, count: int) -> list[int]:
+async def _consume(kafka: KafkaConnection, topic: str, group: str, count: int) -> list[int]:
     """Read `count` records as a group member, committing each batch after reading it."""
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=bootstrap,
+        **aiokafka_options(kafka),
         group_id=group,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
@@ -99,15 +98,15 @@ async def test_consumer_resumes_from_its_committed_position_after_a_broker_resta
     private_broker: PrivateBroker, unique: str
 ) -> None:
     topic, group = f"restart.{unique}", f"restart-{unique}"
-    await ensure_topics(bootstrap=private_broker.bootstrap, specs=(TopicSpec(topic),), partitions=1)
-    await _produce(private_broker.bootstrap, topic, range(10))
-    first = await _consume(private_broker.bootstrap, topic, group, 4)
+    await ensure_topics(kafka=private_broker.kafka, specs=(TopicSpec(topic),), partitions=1)
+    await _produce(private_broker.kafka, topic, range(10))
+    first = await _consume(private_broker.kafka, topic, group, 4)
 
     private_broker.stop()
     private_broker.start()
 
-    await _produce(private_broker.bootstrap, topic, range(10, 15))
-    rest = await _consume(private_broker.bootstrap, topic, group, 11)
+    await _produce(private_broker.kafka, topic, range(10, 15))
+    rest = await _consume(private_broker.kafka, topic, group, 11)
 
     assert first == [0, 1, 2, 3]
     assert rest == list(range(4, 15)), "nothing lost, nothing read twice"

@@ -10,6 +10,7 @@ import httpx
 
 from services.intake.bootstrap import IntakeService, build_service
 from services.intake.settings import IntakeSettings
+from shared.kafka_client import KafkaConnection
 from shared.kafka_topics import delete_topics
 from shared.tokens import token_digest
 
@@ -20,9 +21,10 @@ def auth() -> dict[str, str]:
     return {"Authorization": f"Bearer {TOKEN}"}
 
 
-def settings_for(bootstrap: str, unique: str, **overrides: object) -> IntakeSettings:
+def settings_for(kafka: KafkaConnection, unique: str, **overrides: object) -> IntakeSettings:
     values: dict[str, object] = {
-        "kafka_bootstrap": bootstrap,
+        # None, not unset: the process's own KAFKA_* variables must not fill the gaps
+        **{name.lower(): value or None for name, value in kafka.environment().items()},
         "kafka_topic_prefix": f"it-{unique}.",
         "topic_partitions": 3,
         "intake_raw_group": f"intake-raw-{unique}",
@@ -53,6 +55,4 @@ async def running_intake(
                 yield RunningIntake(client=client, service=service, settings=settings)
     finally:
         if delete_afterwards:
-            await delete_topics(
-                bootstrap=settings.kafka_bootstrap, prefix=settings.kafka_topic_prefix
-            )
+            await delete_topics(kafka=settings.kafka, prefix=settings.kafka_topic_prefix)

@@ -24,7 +24,7 @@ async def test_503_while_the_broker_is_down_and_202_after_it_restarts(
     private_broker: PrivateBroker, unique: str
 ) -> None:
     settings = settings_for(
-        private_broker.bootstrap,
+        private_broker.kafka,
         unique,
         topic_partitions=1,
         intake_publish_timeout_s=PUBLISH_TIMEOUT_S,
@@ -59,7 +59,7 @@ async def test_503_while_the_broker_is_down_and_202_after_it_restarts(
         )
         ids = {
             parse_recorded(r.body).id
-            for r in await read_topic(private_broker.bootstrap, settings.topics.events)
+            for r in await read_topic(private_broker.kafka, settings.topics.events)
         }
 
     assert refused.status_code == 503

@@ -8,6 +8,7 @@ import orjson
 import pytest
 
 from shared.events import SCHEMA_VERSION, Event, parse_recorded, stamp
+from shared.kafka_client import KafkaConnection
 from tests.integration.intake.harness import auth, running_intake, settings_for
 from tests.support.events import (
     commendation_recorded,
@@ -26,9 +27,9 @@ def as_batch(*events: Event) -> bytes:
 
 
 async def test_accepted_events_land_on_events_v1_with_key_value_and_headers(
-    kafka_bootstrap: str, unique: str
+    kafka: KafkaConnection, unique: str
 ) -> None:
-    settings = settings_for(kafka_bootstrap, unique)
+    settings = settings_for(kafka, unique)
     events: list[Event] = [
         complaint_filed(unit_id="qsb/licensing"),
         inspection_recorded(unit_id="taxi/fleet-3"),
@@ -40,7 +41,7 @@ async def test_accepted_events_land_on_events_v1_with_key_value_and_headers(
         assert response.status_code == 202, response.text
         assert response.json() == {"accepted": 3, "ids": [e.id for e in events]}
 
-        records = await read_topic(kafka_bootstrap, settings.topics.events)
+        records = await read_topic(kafka, settings.topics.events)
 
     assert len(records) == 3
     by_id = {parse_recorded(r.body).id: r for r in records}
@@ -64,15 +65,15 @@ async def test_accepted_events_land_on_events_v1_with_key_value_and_headers(
 
 
 async def test_a_retry_of_the_same_event_is_accepted_again(
-    kafka_bootstrap: str, unique: str
+    kafka: KafkaConnection, unique: str
 ) -> None:
-    settings = settings_for(kafka_bootstrap, unique)
+    settings = settings_for(kafka, unique)
     event = complaint_filed()
     async with running_intake(settings, raw_intake=False) as intake:
         first = await intake.client.post("/v1/events", content=to_wire(event), headers=auth())
         retry = await intake.client.post("/v1/events", content=to_wire(event), headers=auth())
 
-        records = await read_topic(kafka_bootstrap, settings.topics.events)
+        records = await read_topic(kafka, settings.topics.events)
 
     assert (first.status_code, retry.status_code) == (202, 202)
     assert retry.json() == {"accepted": 1, "ids": [event.id]}
@@ -80,8 +81,8 @@ async def test_a_retry_of_the_same_event_is_accepted_again(
     assert [parse_recorded(r.body).key for r in records] == [event.key, event.key]
 
 
-async def test_a_rejected_batch_publishes_nothing(kafka_bootstrap: str, unique: str) -> None:
-    settings = settings_for(kafka_bootstrap, unique)
+async def test_a_rejected_batch_publishes_nothing(kafka: KafkaConnection, unique: str) -> None:
+    settings = settings_for(kafka, unique)
     invalid = {**to_json(complaint_filed()), "occurred_at": "2026-01-05T09:30:00"}
     rejected_batch = orjson.dumps([to_json(complaint_filed()), to_json(complaint_filed()), invalid])
     marker = complaint_filed()
@@ -90,7 +91,7 @@ async def test_a_rejected_batch_publishes_nothing(kafka_bootstrap: str, unique: 
         # A later, acknowledged event marks the point by which anything earlier is visible.
         accepted = await intake.client.post("/v1/events", content=to_wire(marker), headers=auth())
 
-        records = await read_topic(kafka_bootstrap, settings.topics.events)
+        records = await read_topic(kafka, settings.topics.events)
 
     assert rejected.status_code == 422
     assert rejected.json() == {
@@ -100,8 +101,8 @@ async def test_a_rejected_batch_publishes_nothing(kafka_bootstrap: str, unique: 
     assert [parse_recorded(r.body).id for r in records] == [marker.id]
 
 
-async def test_ready_when_kafka_answers(kafka_bootstrap: str, unique: str) -> None:
-    settings = settings_for(kafka_bootstrap, unique)
+async def test_ready_when_kafka_answers(kafka: KafkaConnection, unique: str) -> None:
+    settings = settings_for(kafka, unique)
     async with running_intake(settings, raw_intake=False) as intake:
         ready = await intake.client.get("/readyz")
         metrics = await intake.client.get("/metrics")

@@ -13,6 +13,7 @@ import orjson
 import pytest
 
 from shared.events import Event, parse_recorded
+from shared.kafka_client import KafkaConnection
 from shared.kafka_topics import delete_topics, ensure_topics, platform_topics
 from shared.topics import TopicNames
 from tests.support.events import (
@@ -37,19 +38,19 @@ class Run:
 
 
 @pytest.fixture
-async def prefix(kafka_bootstrap: str, unique: str) -> AsyncIterator[str]:
+async def prefix(kafka: KafkaConnection, unique: str) -> AsyncIterator[str]:
     prefix = f"it-{unique}."
     await ensure_topics(
-        bootstrap=kafka_bootstrap,
+        kafka=kafka,
         specs=platform_topics(TopicNames.with_prefix(prefix)),
         partitions=3,
     )
     yield prefix
-    await delete_topics(bootstrap=kafka_bootstrap, prefix=prefix)
+    await delete_topics(kafka=kafka, prefix=prefix)
 
 
-async def intake_import(bootstrap: str, prefix: str, *args: str) -> Run:
-    env = {**os.environ, "KAFKA_BOOTSTRAP": bootstrap, "KAFKA_TOPIC_PREFIX": prefix}
+async def intake_import(kafka: KafkaConnection, prefix: str, *args: str) -> Run:
+    env = {**os.environ, **kafka.environment(), "KAFKA_TOPIC_PREFIX": prefix}
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -75,12 +76,14 @@ def sample() -> list[Event]:
     return [complaint_filed(), complaint_resolved(), inspection_recorded(), commendation_recorded()]
 
 
-async def published_ids(bootstrap: str, prefix: str) -> list[str]:
-    records = await read_topic(bootstrap, TopicNames.with_prefix(prefix).events)
+async def published_ids(kafka: KafkaConnection, prefix: str) -> list[str]:
+    records = await read_topic(kafka, TopicNames.with_prefix(prefix).events)
     return sorted(parse_recorded(r.body).id for r in records)
 
 
-async def test_a_valid_file_is_published(kafka_bootstrap: str, prefix: str, tmp_path: Path) -> None:
+async def test_a_valid_file_is_published(
+    kafka: KafkaConnection, prefix: str, tmp_path: Path
+) -> None:
     events = sample()
     file = jsonl(
         tmp_path / "ok.jsonl",
@@ -89,37 +92,37 @@ async def test_a_valid_file_is_published(kafka_bootstrap: str, prefix: str, tmp_
         *(to_wire(e) for e in events[2:]),
     )
 
-    run = await intake_import(kafka_bootstrap, prefix, str(file), "--batch-size", "3")
+    run = await intake_import(kafka, prefix, str(file), "--batch-size", "3")
 
     assert run.code == 0, run.output
     assert "published 4 event(s)" in run.output
-    assert await published_ids(kafka_bootstrap, prefix) == sorted(e.id for e in events)
+    assert await published_ids(kafka, prefix) == sorted(e.id for e in events)
 
 
 async def test_one_bad_line_publishes_nothing_and_is_reported(
-    kafka_bootstrap: str, prefix: str, tmp_path: Path
+    kafka: KafkaConnection, prefix: str, tmp_path: Path
 ) -> None:
     bad = {**to_json(complaint_filed()), "unit_id": "bad unit"}
     file = jsonl(tmp_path / "bad.jsonl", *(to_wire(e) for e in sample()), orjson.dumps(bad))
 
-    run = await intake_import(kafka_bootstrap, prefix, str(file))
+    run = await intake_import(kafka, prefix, str(file))
 
     assert run.code == 1, run.output
     assert "line 5: unit_id: String should match pattern" in run.output
-    assert await published_ids(kafka_bootstrap, prefix) == []
+    assert await published_ids(kafka, prefix) == []
 
 
 async def test_skip_invalid_publishes_the_valid_lines(
-    kafka_bootstrap: str, prefix: str, tmp_path: Path
+    kafka: KafkaConnection, prefix: str, tmp_path: Path
 ) -> None:
     events = sample()
     file = jsonl(
         tmp_path / "mixed.jsonl", to_wire(events[0]), b"{oops", *(to_wire(e) for e in events[1:])
     )
 
-    run = await intake_import(kafka_bootstrap, prefix, str(file), "--skip-invalid")
+    run = await intake_import(kafka, prefix, str(file), "--skip-invalid")
 
     assert run.code == 0, run.output
     assert "line 2: (event): not valid JSON (UTF-8)" in run.output
     assert "skipped 1 invalid line(s)" in run.output
-    assert await published_ids(kafka_bootstrap, prefix) == sorted(e.id for e in events)
+    assert await published_ids(kafka, prefix) == sorted(e.id for e in events)

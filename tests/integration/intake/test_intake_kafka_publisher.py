@@ -11,6 +11,7 @@ from services.intake.adapters.kafka_publisher import KafkaPublisher
 from services.intake.adapters.publisher import PublishError
 from services.intake.domain.records import event_records
 from shared.events import parse_recorded
+from shared.kafka_client import KafkaConnection
 from shared.kafka_topics import delete_topics, ensure_topics, platform_topics
 from shared.topics import TopicNames
 from tests.support.events import complaint_filed
@@ -20,12 +21,12 @@ from tests.support.waiting import wait_for
 pytestmark = pytest.mark.integration
 
 
-async def test_a_producer_whose_sender_died_is_replaced(kafka_bootstrap: str, unique: str) -> None:
+async def test_a_producer_whose_sender_died_is_replaced(
+    kafka: KafkaConnection, unique: str
+) -> None:
     topics = TopicNames.with_prefix(f"it-{unique}.")
-    await ensure_topics(bootstrap=kafka_bootstrap, specs=platform_topics(topics), partitions=1)
-    publisher = KafkaPublisher(
-        bootstrap=kafka_bootstrap, timeout_s=10.0, readiness_topic=topics.events
-    )
+    await ensure_topics(kafka=kafka, specs=platform_topics(topics), partitions=1)
+    publisher = KafkaPublisher(kafka=kafka, timeout_s=10.0, readiness_topic=topics.events)
     event = complaint_filed()
     await publisher.start()
     try:
@@ -44,17 +45,17 @@ async def test_a_producer_whose_sender_died_is_replaced(kafka_bootstrap: str, un
             event_records([event], topic=topics.events, recorded_at=datetime.now(UTC))
         )
         replaced = publisher._producer._producer
-        records = await read_topic(kafka_bootstrap, topics.events)
+        records = await read_topic(kafka, topics.events)
     finally:
         await publisher.stop()
-        await delete_topics(bootstrap=kafka_bootstrap, prefix=f"it-{unique}.")
+        await delete_topics(kafka=kafka, prefix=f"it-{unique}.")
 
     assert replaced is not first
     assert [parse_recorded(r.body).id for r in records] == [event.id]
 
 
-async def test_nothing_is_published_after_stop(kafka_bootstrap: str) -> None:
-    publisher = KafkaPublisher(bootstrap=kafka_bootstrap, timeout_s=5.0)
+async def test_nothing_is_published_after_stop(kafka: KafkaConnection) -> None:
+    publisher = KafkaPublisher(kafka=kafka, timeout_s=5.0)
     await publisher.start()
     await publisher.stop()
 

@@ -17,6 +17,7 @@ from services.intake.domain.records import OutboundRecord
 from services.intake.metrics import IntakeMetrics
 from services.intake.settings import IntakeSettings
 from shared.events import Event, parse_recorded, stamp
+from shared.kafka_client import KafkaConnection, aiokafka_options
 from shared.kafka_topics import delete_topics, ensure_topics, platform_topics
 from tests.integration.intake.harness import running_intake, settings_for
 from tests.support.events import complaint_filed, inspection_recorded, to_json, to_wire
@@ -27,8 +28,8 @@ pytestmark = pytest.mark.integration
 
 
 @asynccontextmanager
-async def raw_producer(bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+async def raw_producer(kafka: KafkaConnection) -> AsyncIterator[AIOKafkaProducer]:
+    producer = AIOKafkaProducer(**aiokafka_options(kafka), acks="all")
     await producer.start()
     try:
         yield producer
@@ -37,9 +38,9 @@ async def raw_producer(bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
 
 
 async def test_valid_records_are_forwarded_and_the_rest_dead_lettered(
-    kafka_bootstrap: str, unique: str
+    kafka: KafkaConnection, unique: str
 ) -> None:
-    settings = settings_for(kafka_bootstrap, unique)
+    settings = settings_for(kafka, unique)
     topics = settings.topics
     good: list[Event] = [
         complaint_filed(unit_id="qsb/licensing"),
@@ -54,27 +55,25 @@ async def test_valid_records_are_forwarded_and_the_rest_dead_lettered(
         (None, orjson.dumps([to_json(complaint_filed())]), [], "not_an_object"),
         (b"k5", None, [], "empty"),
     ]
-    async with running_intake(settings) as intake, raw_producer(kafka_bootstrap) as producer:
+    async with running_intake(settings) as intake, raw_producer(kafka) as producer:
         for event in good:
             await producer.send_and_wait(topics.intake_raw, to_wire(event), key=b"upstream")
         for key, value, headers, _ in refused:
             await producer.send_and_wait(topics.intake_raw, value, key=key, headers=headers)
 
         forwarded = await wait_for(
-            lambda: read_topic(kafka_bootstrap, topics.events),
+            lambda: read_topic(kafka, topics.events),
             until=lambda records: len(records) >= 2,
             what="forwarded events",
         )
         letters = await wait_for(
-            lambda: read_topic(kafka_bootstrap, topics.intake_deadletter),
+            lambda: read_topic(kafka, topics.intake_deadletter),
             until=lambda records: len(records) >= len(refused),
             what="dead letters",
         )
-        raw_ends = await end_offsets(kafka_bootstrap, topics.intake_raw)
+        raw_ends = await end_offsets(kafka, topics.intake_raw)
         await wait_for(
-            lambda: committed_offsets(
-                kafka_bootstrap, settings.intake_raw_group, topics.intake_raw
-            ),
+            lambda: committed_offsets(kafka, settings.intake_raw_group, topics.intake_raw),
             until=lambda committed: committed == raw_ends,
             what="the group's offsets at the end of intake.raw.v1",
         )
@@ -129,17 +128,17 @@ async def raw_intake_with(
     settings: IntakeSettings, *, gate_open: bool = False, fail_first: bool = False
 ) -> AsyncIterator[GatedPublisher]:
     """The raw subscriber alone, publishing through a `GatedPublisher` over the real one."""
-    real = KafkaPublisher(bootstrap=settings.kafka_bootstrap, timeout_s=10.0)
+    real = KafkaPublisher(kafka=settings.kafka, timeout_s=10.0)
     gated = GatedPublisher(real, fail_first=fail_first)
     if gate_open:
         gated.gate.set()
     await ensure_topics(
-        bootstrap=settings.kafka_bootstrap,
+        kafka=settings.kafka,
         specs=platform_topics(settings.topics),
         partitions=settings.topic_partitions,
     )
     broker = build_raw_broker(
-        bootstrap=settings.kafka_bootstrap,
+        kafka=settings.kafka,
         topics=settings.topics,
         group=settings.intake_raw_group,
         publisher=gated,
@@ -155,57 +154,51 @@ async def raw_intake_with(
             await broker.stop()
     finally:
         await real.stop()
-        await delete_topics(bootstrap=settings.kafka_bootstrap, prefix=settings.kafka_topic_prefix)
+        await delete_topics(kafka=settings.kafka, prefix=settings.kafka_topic_prefix)
 
 
 async def test_the_offset_is_committed_only_after_the_forward_is_acknowledged(
-    kafka_bootstrap: str, unique: str
+    kafka: KafkaConnection, unique: str
 ) -> None:
-    settings = settings_for(kafka_bootstrap, unique, topic_partitions=1)
+    settings = settings_for(kafka, unique, topic_partitions=1)
     topics = settings.topics
     event = complaint_filed()
-    async with raw_intake_with(settings) as gated, raw_producer(kafka_bootstrap) as producer:
+    async with raw_intake_with(settings) as gated, raw_producer(kafka) as producer:
         await producer.send_and_wait(topics.intake_raw, to_wire(event))
         await asyncio.wait_for(gated.entered.wait(), timeout=60)
 
         # The handler holds the record and has not published it: nothing is committed.
-        held_commit = await committed_offsets(
-            kafka_bootstrap, settings.intake_raw_group, topics.intake_raw
-        )
-        held_events = await read_topic(kafka_bootstrap, topics.events)
+        held_commit = await committed_offsets(kafka, settings.intake_raw_group, topics.intake_raw)
+        held_events = await read_topic(kafka, topics.events)
         gated.gate.set()
         await wait_for(
-            lambda: committed_offsets(
-                kafka_bootstrap, settings.intake_raw_group, topics.intake_raw
-            ),
+            lambda: committed_offsets(kafka, settings.intake_raw_group, topics.intake_raw),
             until=lambda committed: committed == {0: 1},
             what="the commit after the forward",
         )
-        forwarded = await read_topic(kafka_bootstrap, topics.events)
+        forwarded = await read_topic(kafka, topics.events)
 
     assert held_commit == {}
     assert held_events == []
     assert [parse_recorded(r.body).id for r in forwarded] == [event.id]
 
 
-async def test_a_failed_forward_is_retried_not_lost(kafka_bootstrap: str, unique: str) -> None:
-    settings = settings_for(kafka_bootstrap, unique, topic_partitions=1)
+async def test_a_failed_forward_is_retried_not_lost(kafka: KafkaConnection, unique: str) -> None:
+    settings = settings_for(kafka, unique, topic_partitions=1)
     topics = settings.topics
     event = complaint_filed()
     async with (
         raw_intake_with(settings, gate_open=True, fail_first=True) as failing,
-        raw_producer(kafka_bootstrap) as producer,
+        raw_producer(kafka) as producer,
     ):
         await producer.send_and_wait(topics.intake_raw, to_wire(event))
         forwarded = await wait_for(
-            lambda: read_topic(kafka_bootstrap, topics.events),
+            lambda: read_topic(kafka, topics.events),
             until=bool,
             what="the forward after the retry",
         )
         await wait_for(
-            lambda: committed_offsets(
-                kafka_bootstrap, settings.intake_raw_group, topics.intake_raw
-            ),
+            lambda: committed_offsets(kafka, settings.intake_raw_group, topics.intake_raw),
             until=lambda committed: committed == {0: 1},
             what="the commit after the retry",
         )

@@ -17,7 +17,11 @@ from tests.unit.intake.harness import TOKENS, Intake
 
 @pytest.fixture
 def intake_settings() -> IntakeSettings:
-    return IntakeSettings(intake_tokens=TOKENS, kafka_topic_prefix="")  # type: ignore[arg-type]
+    return IntakeSettings(
+        intake_tokens=TOKENS,  # type: ignore[arg-type]
+        kafka_topic_prefix="",
+        kafka_security_protocol="PLAINTEXT",
+    )
 
 
 @pytest.fixture

@@ -56,6 +56,11 @@ def test_asyncapi_describes_the_three_topics(tmp_path: Path) -> None:
     assert document["asyncapi"].startswith("3.")
     assert set(document["channels"]) == {"intake.raw.v1", "events.v1", "intake.deadletter.v1"}
     assert document["operations"]["intake.raw.v1"]["action"] == "receive"
+    # every raw topic, the per-source ones included, by pattern
+    assert document["channels"]["intake.raw.v1"]["address"].startswith("^intake\\.raw\\.v1")
+    # clients authenticate: SASL/SCRAM-SHA-512 over TLS
+    assert document["components"]["securitySchemes"] == {"scram512": {"type": "scramSha512"}}
+    assert all(server["protocol"] == "kafka-secure" for server in document["servers"].values())
     payloads = document["components"]["schemas"]
     raw = payloads["intake.raw.v1:Message:Payload"]
     assert len(raw["oneOf"]) == 4

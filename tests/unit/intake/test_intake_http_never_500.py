@@ -81,7 +81,7 @@ bodies = st.one_of(
 async def test_never_a_server_error(body: bytes, token: str | None) -> None:
     publisher = FakePublisher()
     app = create_app(
-        settings=IntakeSettings(intake_tokens=TOKENS),  # type: ignore[arg-type]
+        settings=IntakeSettings(intake_tokens=TOKENS, kafka_security_protocol="PLAINTEXT"),  # type: ignore[arg-type]
         publisher=publisher,
         readiness=publisher,
         metrics=IntakeMetrics(),

@@ -26,6 +26,7 @@ def test_bad_lines_are_reported_with_field_paths_and_nothing_is_published(
 ) -> None:
     # Unreachable Kafka: the command must stop before it ever connects.
     monkeypatch.setenv("KAFKA_BOOTSTRAP", "127.0.0.1:1")
+    monkeypatch.setenv("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT")
     bad_finding = to_json(inspection_recorded())
     bad_finding["data"]["findings"][0]["code"] = "sleeping"
     file = write_lines(
@@ -61,6 +62,7 @@ def test_settings_errors_exit_with_2(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 def test_kafka_unreachable_exits_with_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KAFKA_BOOTSTRAP", "127.0.0.1:1")
+    monkeypatch.setenv("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT")
     file = write_lines(tmp_path / "events.jsonl", to_wire(complaint_filed()))
 
     result = runner.invoke(app, ["import", str(file)])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from services.intake.settings import IntakeSettings
@@ -27,6 +29,11 @@ INTAKE_VARIABLES = [
     "KAFKA_TOPIC_PREFIX",
     "TOPIC_PARTITIONS",
     "TOPIC_REPLICATION",
+    "KAFKA_SECURITY_PROTOCOL",
+    "KAFKA_SASL_USERNAME",
+    "KAFKA_SASL_PASSWORD",
+    "KAFKA_SASL_PASSWORD_FILE",
+    "KAFKA_CA_FILE",
 ]
 
 
@@ -34,6 +41,9 @@ INTAKE_VARIABLES = [
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in INTAKE_VARIABLES:
         monkeypatch.delenv(name, raising=False)
+    # SASL_SSL is the default: it needs a principal
+    monkeypatch.setenv("KAFKA_SASL_USERNAME", "intake")
+    monkeypatch.setenv("KAFKA_SASL_PASSWORD", "kafka-s3cret")
 
 
 def failure(monkeypatch: pytest.MonkeyPatch, **env: str) -> str:
@@ -60,6 +70,41 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.intake_rate_per_s == 100.0
     assert settings.intake_rate_burst == 500
     assert settings.topics.events == "events.v1"
+    assert settings.kafka.security_protocol == "SASL_SSL"
+    assert settings.kafka.username == "intake"
+    assert settings.kafka.password == "kafka-s3cret"
+    assert "kafka-s3cret" not in repr(settings) + repr(settings.kafka)
+
+
+def test_the_kafka_password_may_come_from_a_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    secret = tmp_path / "intake.password"
+    secret.write_text("from-a-file\n")
+    monkeypatch.delenv("KAFKA_SASL_PASSWORD")
+    monkeypatch.setenv("KAFKA_SASL_PASSWORD_FILE", str(secret))
+    monkeypatch.setenv("INTAKE_TOKENS", '{"dev-token": "*"}')
+
+    assert load_settings(IntakeSettings).kafka.password == "from-a-file"
+
+
+def test_sasl_ssl_without_a_principal_fails_fast(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KAFKA_SASL_USERNAME")
+
+    message = failure(monkeypatch, INTAKE_TOKENS='{"a": "*"}')
+
+    assert "KAFKA_SASL_USERNAME" in message
+    assert "kafka-s3cret" not in message
+
+
+def test_a_missing_password_file_fails_fast(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KAFKA_SASL_PASSWORD")
+
+    message = failure(
+        monkeypatch, INTAKE_TOKENS='{"a": "*"}', KAFKA_SASL_PASSWORD_FILE="/nonexistent/pw"
+    )
+
+    assert "KAFKA_SASL_PASSWORD_FILE" in message
 
 
 def test_tokens_with_source_lists_and_a_topic_prefix(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,5 +1,6 @@
-"""The local defaults of docker-compose.yml are the digests of the contract's dev tokens,
-and valid settings: `dev-token` and `dev-read-token` keep working, only as digests."""
+"""The example .env of docker-compose.yml holds the digests of the contract's dev tokens,
+as valid settings: `dev-token` and `dev-read-token` keep working, only as digests (compose
+itself has no defaults: every secret comes from .env)."""
 
 from __future__ import annotations
 
@@ -14,14 +15,16 @@ from shared.tokens import is_digest, token_digest
 
 pytestmark = pytest.mark.unit
 
-COMPOSE = Path(__file__).resolve().parents[3] / "docker-compose.yml"
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def default_of(service: str, variable: str) -> str:
-    compose = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
     value = compose["services"][service]["environment"][variable]
-    found = re.fullmatch(r"\$\{" + variable + r":-(.*)\}", value)
-    assert found, value
+    assert re.fullmatch(r"\$\{" + variable + r":\?set it in \.env\}", value), value
+    example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    found = re.search(rf"^{variable}=(.*)$", example, re.M)
+    assert found, variable
     return found.group(1)
 
 

@@ -17,6 +17,7 @@ ASSESSMENT = str(Path(sys.executable).parent / "assessment")
 NOWHERE = {
     "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
     "KAFKA_BOOTSTRAP": "127.0.0.1:1",
+    "KAFKA_SECURITY_PROTOCOL": "PLAINTEXT",
     "READ_TOKENS": "sha256:" + "0" * 64,
 }
 
