@@ -28,6 +28,8 @@ from rich.table import Table
 
 from bench.rebuild_bench import drop_database, rebuild, scratch_database, write_history
 from shared.kafka_topics import delete_topics, ensure_topics, platform_topics
+from shared.settings import KafkaSettings, load_settings
+from shared.tokens import token_digest
 from shared.topics import TopicNames
 from tests.support.processes import ServiceProcess, assessment_process
 from tests.support.stack import free_port
@@ -84,28 +86,32 @@ async def busiest(base: str, year: int) -> tuple[str, str]:
 
 
 async def run(args: argparse.Namespace) -> dict[str, object]:
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP", "localhost:9092")
-    base_url = os.environ["DATABASE_URL"]
+    kafka = load_settings(KafkaSettings).kafka  # from the environment, as the services
+    # The owner's role creates the scratch database (stack/postgres.sh)
+    base_url = os.environ.get("DATABASE_OWNER_URL") or os.environ["DATABASE_URL"]
     run_id = uuid.uuid4().hex[:8]
     prefix = f"bench-{run_id}."
     names = TopicNames.with_prefix(prefix)
     database, created = args.database_url, None
-    await ensure_topics(bootstrap=bootstrap, specs=platform_topics(names), partitions=6)
+    await ensure_topics(kafka=kafka, specs=platform_topics(names), partitions=6)
+    # One role for everything in the benchmark's scratch database (its owner).
+    roles = ("DATABASE_URL", "DATABASE_OWNER_URL", "DATABASE_READ_URL")
     if database is None:
         console.print(f"writing {args.events:,} events to {names.events} ...")
-        await write_history(bootstrap, names.events, args.events)
+        await write_history(kafka, names.events, args.events)
         created = f"bench_{run_id}_dashboard"
         database = await scratch_database(base_url, created)
         console.print("loading them: assessment replay ...")
         seconds, _ = rebuild(
-            {"KAFKA_BOOTSTRAP": bootstrap, "DATABASE_URL": database,
+            {**kafka.environment(), **dict.fromkeys(roles, database),
              "KAFKA_TOPIC_PREFIX": prefix, "LOG_LEVEL": "WARNING"}
         )  # fmt: skip
         console.print(f"  loaded in {seconds:.0f} s; database {database}")
     port = free_port()
     service: ServiceProcess = assessment_process(
-        env={"KAFKA_BOOTSTRAP": bootstrap, "DATABASE_URL": database,
-             "KAFKA_TOPIC_PREFIX": prefix, "READ_TOKENS": TOKEN, "LOG_LEVEL": "WARNING"},
+        env={**kafka.environment(), **dict.fromkeys(roles, database),
+             "KAFKA_TOPIC_PREFIX": prefix, "READ_TOKENS": token_digest(TOKEN),
+             "LOG_LEVEL": "WARNING"},
         port=port, log=Path(f"/tmp/dashboard-bench-{run_id}.log"), consumer=False,
     )  # fmt: skip
     try:
@@ -116,7 +122,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         timings = await time_pages(base, pages(unit, staff, args.year), args.rounds)
     finally:
         service.stop()
-        await delete_topics(bootstrap=bootstrap, prefix=prefix)
+        await delete_topics(kafka=kafka, prefix=prefix)
         if created and not args.keep:
             await drop_database(base_url, created)
     return {

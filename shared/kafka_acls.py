@@ -68,24 +68,28 @@ def _on_topic(principal: str, topic: str, *operations: Operation) -> list[Acl]:
 
 def intake_acls(principal: str, topics: TopicNames, *, group: str) -> list[Acl]:
     """Reads every raw topic (intake.raw.v1 and intake.raw.v1.<source>, by prefix) in its
-    own group; writes events.v1 and its dead letters; may create the topics it uses."""
+    own group; writes events.v1 and its dead letters, and reads them back outside any
+    group (`intake deadletters list`); may create the topics it uses."""
     return [
         Acl(principal, "topic", topics.intake_raw, "READ", prefixed=True),
         Acl(principal, "topic", topics.intake_raw, "DESCRIBE", prefixed=True),
         *_on_topic(principal, topics.intake_raw, "CREATE"),
         *_on_topic(principal, topics.events, "WRITE", "DESCRIBE", "CREATE"),
-        *_on_topic(principal, topics.intake_deadletter, "WRITE", "DESCRIBE", "CREATE"),
+        *_on_topic(principal, topics.intake_deadletter, "READ", "WRITE", "DESCRIBE", "CREATE"),
         Acl(principal, "group", group, "READ"),
     ]
 
 
 def assessment_acls(principal: str, topics: TopicNames, *, group: str) -> list[Acl]:
     """Reads events.v1 in group `group` only; writes its dead letters and its change
-    feed; may create the topics it uses."""
+    feed (through the outbox relay's idempotent producer: since Kafka 3.0 WRITE on a
+    topic is enough for InitProducerId, no IdempotentWrite on the cluster), and reads the
+    feed back outside any group (`assessment changes tail`); may create the topics it
+    uses."""
     return [
         *_on_topic(principal, topics.events, "READ", "DESCRIBE", "CREATE"),
         *_on_topic(principal, topics.assessment_deadletter, "WRITE", "DESCRIBE", "CREATE"),
-        *_on_topic(principal, topics.assessment_changes, "WRITE", "DESCRIBE", "CREATE"),
+        *_on_topic(principal, topics.assessment_changes, "READ", "WRITE", "DESCRIBE", "CREATE"),
         Acl(principal, "group", group, "READ"),
     ]
 

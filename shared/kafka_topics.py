@@ -129,9 +129,7 @@ class StoredRecord:
     headers: dict[str, bytes]
 
 
-async def read_to_end(
-    *, kafka: KafkaConnection, topic: str, limit: int
-) -> list[StoredRecord]:
+async def read_to_end(*, kafka: KafkaConnection, topic: str, limit: int) -> list[StoredRecord]:
     """The topic's records from the start to its end as it stands now (at most `limit`,
     the oldest first per partition); for ops commands such as `intake deadletters list`.
     Joins no group and commits nothing (so it needs READ on the topic and no group ACL)."""
@@ -140,9 +138,7 @@ async def read_to_end(
     ]
     if not partitions:
         return []
-    consumer = AIOKafkaConsumer(
-        **aiokafka_options(kafka), group_id=None, enable_auto_commit=False
-    )
+    consumer = AIOKafkaConsumer(**aiokafka_options(kafka), group_id=None, enable_auto_commit=False)
     await consumer.start()
     try:
         consumer.assign(partitions)

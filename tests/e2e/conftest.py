@@ -8,16 +8,18 @@ from collections.abc import AsyncIterator
 import pytest
 
 from demo.sample_history import sample_history
+from shared.kafka_client import KafkaConnection
 from tests.support.services import RunningServices, running_services
+from tests.support.stack import Stack
 
 
 @pytest.fixture(scope="package")
 async def services(
-    kafka_bootstrap: str, database_url: str, tmp_path_factory: pytest.TempPathFactory
+    kafka: KafkaConnection, stack: Stack, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[RunningServices]:
     async with running_services(
-        kafka_bootstrap=kafka_bootstrap,
-        database_url=database_url,
+        kafka=kafka,
+        databases=stack.databases,
         events=sample_history(),
         logs=tmp_path_factory.mktemp("services"),
     ) as running:

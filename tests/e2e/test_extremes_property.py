@@ -181,7 +181,7 @@ async def _example(
         for p in range(3)
     ]  # fmt: skip
     for partition, canary in enumerate(canaries):
-        await publish_recorded(env.bootstrap, env.topics.events, [canary], partition=partition)
+        await publish_recorded(env.kafka, env.topics.events, [canary], partition=partition)
     canary_keys = [("canary", str(c["id"])) for c in canaries]
     await wait_for(
         lambda: standing_or_parked(env.database_url, canary_keys),

@@ -16,6 +16,7 @@ import pytest
 from bench.generator import Generator
 from services.assessment.adapters.versions import WRITER_LOCK_CLASS
 from shared.events import parse_recorded
+from shared.kafka_client import KafkaConnection
 from shared.tokens import token_digest
 from shared.topics import TopicNames
 from tests.support.assessment_env import AssessmentEnv, caught_up
@@ -50,12 +51,12 @@ def read_until(sock: socket.socket, marker: bytes) -> bytes:
 
 
 async def test_intake_finishes_the_request_in_flight_and_takes_no_new_ones(
-    kafka_bootstrap: str, unique: str, tmp_path: Path
+    kafka: KafkaConnection, unique: str, tmp_path: Path
 ) -> None:
     prefix = f"term{unique}."
     intake = intake_process(
         env={
-            "KAFKA_BOOTSTRAP": kafka_bootstrap,
+            **kafka.environment(),
             "KAFKA_TOPIC_PREFIX": prefix,
             "TOPIC_PARTITIONS": "1",
             "INTAKE_RAW_GROUP": f"raw-{unique}",
@@ -95,7 +96,7 @@ async def test_intake_finishes_the_request_in_flight_and_takes_no_new_ones(
     assert b"connection: close" in head.lower()
     assert orjson.loads(payload)["ids"] == [event.id for event in events]
     topic = TopicNames.with_prefix(prefix).events
-    stored = [parse_recorded(r.body).id for r in await read_topic(kafka_bootstrap, topic)]
+    stored = [parse_recorded(r.body).id for r in await read_topic(kafka, topic)]
     assert stored == [event.id for event in events], "202 came after Kafka's acks"
     assert exit_code in {0, -signal.SIGTERM}
     assert "Traceback" not in intake.log.read_text()
@@ -110,7 +111,7 @@ async def test_assessment_commits_the_batch_in_hand_then_leaves_the_group(
     second = [{**e, "id": f"second-{e['id']}"} for e in generator.events(300, span_days=100)]
     topic = assessment_env.topics.events
     group = assessment_env.env["ASSESSMENT_GROUP"]
-    await publish_recorded(assessment_env.bootstrap, topic, first)
+    await publish_recorded(assessment_env.kafka, topic, first)
     service = assessment_env.start().wait_ready()
     async with assessment_env.client(service) as client:
         await wait_for(lambda: caught_up(client, len(first)), timeout=60, what="catch-up")
@@ -119,7 +120,7 @@ async def test_assessment_commits_the_batch_in_hand_then_leaves_the_group(
     holder = await asyncpg.connect(assessment_env.database_url)
     await holder.execute("SELECT pg_advisory_lock($1, 1)", WRITER_LOCK_CLASS)
     try:
-        await publish_recorded(assessment_env.bootstrap, topic, second)
+        await publish_recorded(assessment_env.kafka, topic, second)
 
         async def batch_waiting() -> bool:
             return bool(
@@ -152,11 +153,11 @@ async def test_assessment_commits_the_batch_in_hand_then_leaves_the_group(
     finally:
         await conn.close()
     stored = {row["partition"]: row["offset"] for row in rows}
-    committed = await committed_offsets(assessment_env.bootstrap, group, topic)
+    committed = await committed_offsets(assessment_env.kafka, group, topic)
 
     assert still_running, "the assessment waits for the batch in hand"
     assert sum(offset + 1 for offset in stored.values()) > len(first), "the batch was committed"
     # Kafka's offsets follow the committed transaction (empty partitions commit 0).
     assert {p: o for p, o in committed.items() if o} == {p: o + 1 for p, o in stored.items()}
-    assert await group_members(assessment_env.bootstrap, group) == 0, "it left the group"
+    assert await group_members(assessment_env.kafka, group) == 0, "it left the group"
     assert exit_code in {0, -signal.SIGTERM}

@@ -17,6 +17,7 @@ import httpx
 import orjson
 import pytest
 
+from shared.kafka_client import KafkaConnection
 from shared.kafka_topics import delete_topics
 from shared.tokens import new_token, token_digest
 from tests.support.assessment_env import READ_TOKEN, AssessmentEnv
@@ -51,11 +52,11 @@ class Intake:
 
 
 @pytest.fixture(scope="module")
-def intake(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Intake]:
+def intake(kafka: KafkaConnection, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Intake]:
     prefix = f"edges-{uuid.uuid4().hex[:8]}."
     token, limited, rotated_out = new_token(), new_token(), new_token()
     process = intake_process(
-        env={"KAFKA_BOOTSTRAP": kafka_bootstrap, "KAFKA_TOPIC_PREFIX": prefix},
+        env={**kafka.environment(), "KAFKA_TOPIC_PREFIX": prefix},
         port=free_port(),
         log=Path(tmp_path_factory.mktemp("intake")) / "intake.log",
         tokens=f"{token_digest(token)}=*;{token_digest(limited)}=*",
@@ -71,7 +72,7 @@ def intake(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> It
         yield Intake(f"http://127.0.0.1:{process.port}", token, limited, rotated_out)
     finally:
         process.stop()
-        asyncio.run(delete_topics(bootstrap=kafka_bootstrap, prefix=prefix))
+        asyncio.run(delete_topics(kafka=kafka, prefix=prefix))
 
 
 def urlopen(request: urllib.request.Request) -> Answer:

@@ -41,11 +41,12 @@ async def answering(client: httpx.AsyncClient, path: str) -> httpx.Response | No
 async def test_intake_starts_without_kafka_and_connects_when_it_comes_up(
     private_broker: PrivateBroker, unique: str, tmp_path: Path
 ) -> None:
+    kafka = private_broker.kafka  # its admin's connection, while it runs
     private_broker.stop()
     prefix = f"any{unique}."
     intake = intake_process(
         env={
-            "KAFKA_BOOTSTRAP": private_broker.bootstrap,
+            **kafka.environment(),
             "KAFKA_TOPIC_PREFIX": prefix,
             "TOPIC_PARTITIONS": "1",
             "INTAKE_RAW_GROUP": f"raw-{unique}",
@@ -87,7 +88,7 @@ async def test_intake_starts_without_kafka_and_connects_when_it_comes_up(
     assert not_ready.json()["detail"] == "Kafka is not reachable"  # no client error text
     assert accepted.status_code == 202, accepted.text
     topic = TopicNames.with_prefix(prefix).events
-    stored = [parse_recorded(r.body).id for r in await read_topic(private_broker.bootstrap, topic)]
+    stored = [parse_recorded(r.body).id for r in await read_topic(kafka, topic)]
     assert stored == [event.id]
     assert "Application startup failed" not in log
     assert "Traceback" not in log
@@ -100,10 +101,17 @@ async def test_assessment_starts_without_its_database_and_503s_queries_during_an
     await assessment_env.create_topics()
     real = urlsplit(assessment_env.database_url)
     proxy = TcpProxy(target=(real.hostname or "127.0.0.1", real.port or 5432))
-    proxied = urlunsplit(real._replace(netloc=f"{real.username}@127.0.0.1:{proxy.port}"))
+
+    def proxied(url: str) -> str:
+        # The same role (name and password) on the same server, through the proxy.
+        parts = urlsplit(url)
+        login = parts.netloc.rpartition("@")[0]
+        return urlunsplit(parts._replace(netloc=f"{login}@127.0.0.1:{proxy.port}"))
+
+    databases = assessment_env.databases.environment()
     first = list(Generator(seed=31, units=5, staff_per_unit=3).events(300, span_days=100))
-    await publish_recorded(assessment_env.bootstrap, assessment_env.topics.events, first)
-    service = assessment_env.start(extra={"DATABASE_URL": proxied})
+    await publish_recorded(assessment_env.kafka, assessment_env.topics.events, first)
+    service = assessment_env.start(extra={name: proxied(url) for name, url in databases.items()})
     try:
         async with assessment_env.client(service) as client:
             health = await wait_for(
@@ -127,7 +135,7 @@ async def test_assessment_starts_without_its_database_and_503s_queries_during_an
 
             await proxy.up()
             later = [{**e, "id": f"later-{e['id']}"} for e in first[:50]]
-            await publish_recorded(assessment_env.bootstrap, assessment_env.topics.events, later)
+            await publish_recorded(assessment_env.kafka, assessment_env.topics.events, later)
             await wait_for(
                 lambda: caught_up(client, len(first) + len(later)),
                 timeout=90,

@@ -10,6 +10,7 @@ import asyncpg
 import httpx
 import orjson
 
+from shared.kafka_client import KafkaConnection
 from tests.support.topics import Record, read_topic
 
 CE_HEADERS = ("ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time", "ce_subject")
@@ -61,8 +62,8 @@ def as_change(record: Record) -> Change:
     )
 
 
-async def read_feed(bootstrap: str, topic: str) -> list[Change]:
-    return [as_change(record) for record in await read_topic(bootstrap, topic)]
+async def read_feed(kafka: KafkaConnection, topic: str) -> list[Change]:
+    return [as_change(record) for record in await read_topic(kafka, topic)]
 
 
 def distinct(changes: list[Change]) -> list[Change]:

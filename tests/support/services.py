@@ -15,13 +15,14 @@ from typing import Any
 import asyncpg
 import httpx
 
+from shared.kafka_client import KafkaConnection
 from shared.kafka_topics import delete_topics, ensure_topics, platform_topics
 from shared.tokens import token_digest
 from shared.topics import TopicNames
 from tests.support.assessment_env import READ_TOKEN
 from tests.support.kafka import publish_recorded
 from tests.support.processes import ServiceProcess, assessment_process, intake_process
-from tests.support.stack import free_port
+from tests.support.stack import Databases, free_port
 from tests.support.waiting import wait_for
 
 BIN = Path(sys.executable).parent
@@ -78,25 +79,27 @@ async def _folded(services: RunningServices, total: int) -> bool:
 
 @asynccontextmanager
 async def running_services(
-    *, kafka_bootstrap: str, database_url: str, events: list[dict[str, Any]], logs: Path
+    *, kafka: KafkaConnection, databases: Databases, events: list[dict[str, Any]], logs: Path
 ) -> AsyncIterator[RunningServices]:
-    """Assessment and intake on topics and a database of their own, with `events`
-    published to events.v1 and folded before this yields."""
+    """Assessment and intake on topics and a database of their own (created by the
+    owner role, used by the three roles as in production), with `events` published to
+    events.v1 and folded before this yields."""
+    database_url = databases.owner
     unique = uuid.uuid4().hex[:10]
     prefix, database = f"t{unique}.", f"test_{unique}"
     topics = TopicNames.with_prefix(prefix)
     await _create_database(database_url, database)
     env = {
-        "KAFKA_BOOTSTRAP": kafka_bootstrap,
-        "DATABASE_URL": f"{database_url.rpartition('/')[0]}/{database}",
+        **kafka.environment(),
+        **databases.on(database).environment(),
         "KAFKA_TOPIC_PREFIX": prefix,
         "TOPIC_PARTITIONS": "3",
         "ASSESSMENT_GROUP": f"assessment-{unique}",
         "READ_TOKENS": token_digest(READ_TOKEN),
         "LOG_LEVEL": "INFO",
     }
-    await ensure_topics(bootstrap=kafka_bootstrap, specs=platform_topics(topics), partitions=3)
-    await publish_recorded(kafka_bootstrap, topics.events, events)
+    await ensure_topics(kafka=kafka, specs=platform_topics(topics), partitions=3)
+    await publish_recorded(kafka, topics.events, events)
     port = free_port()
     assessment = assessment_process(env=env, port=port, log=logs / "assessment.log")
     intake_port = free_port()
@@ -117,5 +120,5 @@ async def running_services(
     finally:
         intake.stop()
         assessment.stop()
-        await delete_topics(bootstrap=kafka_bootstrap, prefix=prefix)
+        await delete_topics(kafka=kafka, prefix=prefix)
         await _create_database(database_url, database, drop=True)

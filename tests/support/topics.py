@@ -97,9 +97,9 @@ async def end_offsets(kafka: KafkaConnection, topic: str) -> dict[int, int]:
     return {tp.partition: offset for tp, offset in ends.items() if offset > 0}
 
 
-async def group_members(bootstrap: str, group: str) -> int:
+async def group_members(kafka: KafkaConnection, group: str) -> int:
     """How many consumers the group has now (0 once the last one left it)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = admin_client(kafka)
     await admin.start()
     try:
         (described,) = await admin.describe_consumer_groups([group])

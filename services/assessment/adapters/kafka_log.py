@@ -130,11 +130,11 @@ class FeedTail:
     """Follows a topic (the change feed) on every partition, outside any group: from
     the beginning or from its end, as records arrive (`assessment changes tail`)."""
 
-    def __init__(self, *, bootstrap: str, topic: str) -> None:
+    def __init__(self, *, kafka: KafkaConnection, topic: str) -> None:
         self.topic = topic
-        self._bootstrap = bootstrap
+        self._kafka = kafka
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap,
+            **aiokafka_options(kafka),
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
@@ -145,7 +145,7 @@ class FeedTail:
     ) -> AsyncIterator[Record]:
         """Records as they arrive; `on_ready` once positioned (a record produced after
         it is seen even when following from the end)."""
-        found = await topic_partitions(bootstrap=self._bootstrap, topic=self.topic)
+        found = await topic_partitions(kafka=self._kafka, topic=self.topic)
         if not found:
             raise RuntimeError(f"topic {self.topic} does not exist")
         await self._consumer.start()

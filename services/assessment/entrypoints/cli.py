@@ -374,7 +374,7 @@ def tail_changes(
 
 
 async def _tail(settings: KafkaSettings, *, from_beginning: bool, limit: int | None) -> None:
-    tail = FeedTail(bootstrap=settings.kafka_bootstrap, topic=settings.topics.assessment_changes)
+    tail = FeedTail(kafka=settings.kafka, topic=settings.topics.assessment_changes)
     printed = 0
     start = "the beginning" if from_beginning else "now"
     ready = lambda: console.print(f"following {tail.topic} from {start}")  # noqa: E731

@@ -61,9 +61,7 @@ def list_deadletters(
 
     settings = _settings(KafkaSettings)
     records = asyncio.run(
-        read_to_end(
-            kafka=settings.kafka, topic=settings.topics.intake_deadletter, limit=limit
-        )
+        read_to_end(kafka=settings.kafka, topic=settings.topics.intake_deadletter, limit=limit)
     )
     table = Table(title=f"{settings.topics.intake_deadletter}")
     for column in ("position", "origin", "reason", "errors", "bytes"):

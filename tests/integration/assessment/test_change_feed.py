@@ -45,7 +45,7 @@ def history(n: int, seed: int) -> list[dict[str, object]]:
 async def settled_feed(env: AssessmentEnv, client: httpx.AsyncClient, total: int) -> list[Change]:
     await wait_for(lambda: caught_up(client, total), timeout=120, what="catch-up")
     await wait_for(lambda: outbox_drained(env.database_url), timeout=60, what="outbox relayed")
-    return await read_feed(env.bootstrap, env.topics.assessment_changes)
+    return await read_feed(env.kafka, env.topics.assessment_changes)
 
 
 async def folded_so_far(url: str) -> int:
@@ -83,12 +83,12 @@ async def test_every_warning_and_alert_is_issued_once_by_ce_id_across_a_kill_9(
 ) -> None:
     await assessment_env.create_topics()
     events = history(3000, seed=21)
-    await publish_recorded(assessment_env.bootstrap, assessment_env.topics.events, events)
+    await publish_recorded(assessment_env.kafka, assessment_env.topics.events, events)
     small_batches = {"ASSESSMENT_BATCH_MAX": "50", "ASSESSMENT_BATCH_WAIT_MS": "0"}
 
     first = assessment_env.start(extra=small_batches).wait_ready()
     await wait_for(
-        lambda: read_feed(assessment_env.bootstrap, assessment_env.topics.assessment_changes),
+        lambda: read_feed(assessment_env.kafka, assessment_env.topics.assessment_changes),
         until=lambda feed: len(feed) >= 20,
         timeout=60,
         interval=0.05,
@@ -129,7 +129,7 @@ async def test_a_revocation_is_published_as_revoked(assessment_env: AssessmentEn
     upheld = complaint_resolved(unit_id="qsb/licensing", data=complaint)
     service = assessment_env.start().wait_ready()
     topic = assessment_env.topics.events
-    await publish_recorded(assessment_env.bootstrap, topic, [to_json(filed), to_json(upheld)])
+    await publish_recorded(assessment_env.kafka, topic, [to_json(filed), to_json(upheld)])
     async with assessment_env.client(service) as client:
         feed = await settled_feed(assessment_env, client, 2)
         assert [c.type for c in feed] == ["assessment.warning.issued"]
@@ -149,7 +149,7 @@ async def test_a_revocation_is_published_as_revoked(assessment_env: AssessmentEn
             occurred_at="2026-02-02T10:00:00+08:00",
             data={**complaint, "outcome": "unfounded"},
         )
-        await publish_recorded(assessment_env.bootstrap, topic, [to_json(overturned)])
+        await publish_recorded(assessment_env.kafka, topic, [to_json(overturned)])
         feed = await settled_feed(assessment_env, client, 3)
         api = await api_view(client)
         metrics = await wait_for(
@@ -231,7 +231,7 @@ async def test_a_replay_under_another_policy_publishes_exactly_the_difference(
 ) -> None:
     await assessment_env.create_topics()
     events = history(2000, seed=33)
-    await publish_recorded(assessment_env.bootstrap, assessment_env.topics.events, events)
+    await publish_recorded(assessment_env.kafka, assessment_env.topics.events, events)
     service = assessment_env.start().wait_ready()
     strict = tmp_path / "strict.toml"
     strict.write_text(

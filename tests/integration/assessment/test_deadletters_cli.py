@@ -55,14 +55,14 @@ async def test_parked_records_are_listed_and_a_retry_after_a_fix_folds_them_once
     # parked as unsupported_version. The "fix": its bytes are a valid v1 event.
     private = commendation("r-1", "张女士 138-0000-0000 secret")
     await publish_raw(
-        assessment_env.bootstrap,
+        assessment_env.kafka,
         topic,
         orjson.dumps(private),
         key=b"taxi/fleet-1",
         headers=[("schema-version", b"2")],
     )
-    await publish_raw(assessment_env.bootstrap, topic, b"\xffgarbage", key=b"taxi/fleet-1")
-    await publish_recorded(assessment_env.bootstrap, topic, [commendation("r-2", "ok")])
+    await publish_raw(assessment_env.kafka, topic, b"\xffgarbage", key=b"taxi/fleet-1")
+    await publish_recorded(assessment_env.kafka, topic, [commendation("r-2", "ok")])
     service = assessment_env.start().wait_ready()
     async with assessment_env.client(service) as client:
         await wait_for(lambda: caught_up(client, 3), timeout=60, what="catch-up")

@@ -110,13 +110,13 @@ async def test_records_that_broke_the_fold_are_parked_while_their_partition_goes
     assessment_env: AssessmentEnv,
 ) -> None:
     await assessment_env.create_topics()
-    bootstrap, events_topic = assessment_env.bootstrap, assessment_env.topics.events
+    kafka, events_topic = assessment_env.kafka, assessment_env.topics.events
     before = commendation("before")
-    await publish_recorded(bootstrap, events_topic, [before], partition=0)
+    await publish_recorded(kafka, events_topic, [before], partition=0)
     for value, _ in BREAKERS.values():
-        await publish_raw(bootstrap, events_topic, value, key=UNIT.encode())
+        await publish_raw(kafka, events_topic, value, key=UNIT.encode())
     canary = commendation("canary")
-    await publish_recorded(bootstrap, events_topic, [canary], partition=0)
+    await publish_recorded(kafka, events_topic, [canary], partition=0)
     service = assessment_env.start().wait_ready()
     total = 2 + len(BREAKERS)
 
@@ -141,7 +141,7 @@ async def test_records_that_broke_the_fold_are_parked_while_their_partition_goes
     assert {item["reason"] for item in invalid_only["items"]} == {"invalid"}
     assert all("data" not in item and "raw" not in item for item in listed)
 
-    dead = await read_topic(bootstrap, assessment_env.topics.assessment_deadletter)
+    dead = await read_topic(kafka, assessment_env.topics.assessment_deadletter)
     assert len(dead) == len(BREAKERS)
     for record in dead:
         origin = record.header(topics.HEADER_DLQ_ORIGIN).decode()
@@ -169,7 +169,7 @@ async def test_a_pair_reused_across_types_counts_once_live_and_in_a_rebuild(
     """The later copy arrives first (another partition) and is folded; then the earlier
     one arrives: it displaces the folded copy. The rebuild decides the same."""
     await assessment_env.create_topics()
-    bootstrap, events_topic = assessment_env.bootstrap, assessment_env.topics.events
+    kafka, events_topic = assessment_env.kafka, assessment_env.topics.events
     later = commendation("dup-1", unit="taxi/fleet-2", recorded_at="2026-11-01T10:00:00Z")
     earlier = filing("dup-1", unit="qsb/licensing", recorded_at="2026-11-01T09:00:00Z")
     same_type_later = {**commendation("dup-2"), "recorded_at": "2026-11-01T12:00:00Z"}
@@ -179,13 +179,13 @@ async def test_a_pair_reused_across_types_counts_once_live_and_in_a_rebuild(
     }
     retry = {**same_type_first, "recorded_at": "2026-11-01T13:00:00Z"}  # same content
     service = assessment_env.start().wait_ready()
-    await publish_recorded(bootstrap, events_topic, [later], partition=1)
-    await publish_recorded(bootstrap, events_topic, [same_type_first], partition=0)
+    await publish_recorded(kafka, events_topic, [later], partition=1)
+    await publish_recorded(kafka, events_topic, [same_type_first], partition=0)
 
     async with assessment_env.client(service) as client:
         await wait_for(lambda: caught_up(client, 2), timeout=60, what="the later copy folded")
-        await publish_recorded(bootstrap, events_topic, [earlier], partition=2)
-        await publish_recorded(bootstrap, events_topic, [same_type_later, retry], partition=0)
+        await publish_recorded(kafka, events_topic, [earlier], partition=2)
+        await publish_recorded(kafka, events_topic, [same_type_later, retry], partition=0)
         await wait_for(lambda: caught_up(client, 5), timeout=60, what="the earlier copy folded")
         conflicts = await metric(client, "assessment_conflicting_duplicates_total")
         dead = await metric(client, "assessment_deadletters_total",
@@ -201,7 +201,7 @@ async def test_a_pair_reused_across_types_counts_once_live_and_in_a_rebuild(
 
     pool = await asyncpg.create_pool(url, min_size=1, max_size=4)
     assert pool is not None
-    reader = HistoryReader(bootstrap=bootstrap, topic=events_topic, batch_records=1000)
+    reader = HistoryReader(kafka=kafka, topic=events_topic, batch_records=1000)
     await reader.start()
     try:
         report = await rebuild(
@@ -255,9 +255,9 @@ async def test_a_stalled_fold_shows_on_readyz_and_metrics_and_recovers(
     assessment_env: AssessmentEnv,
 ) -> None:
     await assessment_env.create_topics()
-    bootstrap, events_topic = assessment_env.bootstrap, assessment_env.topics.events
+    kafka, events_topic = assessment_env.kafka, assessment_env.topics.events
     service = assessment_env.start(extra={"ASSESSMENT_FOLD_STALL_S": "3"}).wait_ready()
-    await publish_recorded(bootstrap, events_topic, [commendation("s-1")], partition=0)
+    await publish_recorded(kafka, events_topic, [commendation("s-1")], partition=0)
     name = assessment_env.database_url.rpartition("/")[2]
     admin_url = assessment_env.database_url.rpartition("/")[0] + "/postgres"
 
@@ -271,7 +271,7 @@ async def test_a_stalled_fold_shows_on_readyz_and_metrics_and_recovers(
             await admin.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name
             )
-            await publish_recorded(bootstrap, events_topic, [commendation("s-2")], partition=0)
+            await publish_recorded(kafka, events_topic, [commendation("s-2")], partition=0)
             stalled_at = time.monotonic()
 
             async def readyz() -> httpx.Response:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from shared import topics
+from shared.kafka_client import KafkaConnection
 from shared.kafka_topics import delete_topics, ensure_topics, platform_topics
 from shared.topics import TopicNames
 from tests.support.kafka import publish_raw
@@ -20,15 +21,15 @@ BIN = Path(sys.executable).parent
 
 
 async def test_lists_each_dead_letter_with_its_reason_and_without_its_data(
-    kafka_bootstrap: str, unique: str
+    kafka: KafkaConnection, unique: str
 ) -> None:
     prefix = f"t{unique}."
     names = TopicNames.with_prefix(prefix)
-    await ensure_topics(bootstrap=kafka_bootstrap, specs=platform_topics(names), partitions=2)
+    await ensure_topics(kafka=kafka, specs=platform_topics(names), partitions=2)
     try:
         for reason, value in (("unparseable", b"\xff secret-1"), ("invalid", b'{"secret": 2}')):
             await publish_raw(
-                kafka_bootstrap,
+                kafka,
                 names.intake_deadletter,
                 value,
                 headers=[
@@ -43,7 +44,7 @@ async def test_lists_each_dead_letter_with_its_reason_and_without_its_data(
                 [str(BIN / "intake"), "deadletters", "list", *args],
                 env={
                     **os.environ,
-                    "KAFKA_BOOTSTRAP": kafka_bootstrap,
+                    **kafka.environment(),
                     "KAFKA_TOPIC_PREFIX": prefix,
                     "COLUMNS": "250",
                 },
@@ -57,7 +58,7 @@ async def test_lists_each_dead_letter_with_its_reason_and_without_its_data(
 
         everything, invalid = run(), run("--reason", "invalid")
     finally:
-        await delete_topics(bootstrap=kafka_bootstrap, prefix=prefix)
+        await delete_topics(kafka=kafka, prefix=prefix)
 
     assert "2 dead letter(s)" in everything
     assert "unparseable" in everything

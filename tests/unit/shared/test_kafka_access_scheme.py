@@ -44,22 +44,30 @@ def test_a_source_name_cannot_widen_its_topic() -> None:
             source_acls("p", TOPICS, source=bad)
 
 
-def test_intake_reads_raw_input_writes_events_and_its_dead_letters() -> None:
+def test_intake_reads_raw_input_writes_events_and_reads_back_its_dead_letters() -> None:
     granted = rights(intake_acls("intake", TOPICS, group="intake-raw"))
 
     writes = {name for kind, name, op, _ in granted if op == "WRITE"}
     reads = {(name, prefixed) for kind, name, op, prefixed in granted if op == "READ"}
     assert writes == {"t1.events.v1", "t1.intake.deadletter.v1"}
-    assert reads == {("t1.intake.raw.v1", True), ("intake-raw", False)}
+    assert reads == {
+        ("t1.intake.raw.v1", True),
+        ("intake-raw", False),
+        ("t1.intake.deadletter.v1", False),  # `intake deadletters list`, outside any group
+    }
     assert ("group", "intake-raw", "READ", False) in granted
 
 
-def test_assessment_reads_events_in_its_group_only() -> None:
+def test_assessment_reads_events_in_its_group_only_and_its_own_feed() -> None:
     granted = rights(assessment_acls("assessment", TOPICS, group="assessment"))
 
     reads = {(kind, name) for kind, name, op, _ in granted if op == "READ"}
     writes = {name for _, name, op, _ in granted if op == "WRITE"}
-    assert reads == {("topic", "t1.events.v1"), ("group", "assessment")}
+    assert reads == {
+        ("topic", "t1.events.v1"),
+        ("group", "assessment"),
+        ("topic", "t1.assessment.changes.v1"),  # `assessment changes tail`, outside any group
+    }
     assert writes == {"t1.assessment.deadletter.v1", "t1.assessment.changes.v1"}
     assert not any(prefixed for *_, prefixed in granted)
 
