@@ -129,7 +129,7 @@ async def _replay(settings: ProjectionSettings, policy: Policy, *, note: str) ->
 
             return await rebuild(
                 pool=pool,
-                database_url=settings.database_url,
+                database_url=settings.owner_url,
                 reader=reader,
                 policy=policy,
                 changes_topic=settings.topics.assessment_changes,
