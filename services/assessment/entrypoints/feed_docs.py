@@ -13,6 +13,7 @@ from faststream.specification.base import Specification
 from pydantic import BaseModel
 
 from services.assessment.service_layer.published import AlertChange, WarningChange
+from shared.kafka_client import KafkaConnection, faststream_options
 from shared.topics import TopicNames
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -91,8 +92,16 @@ def write_feed_schemas(out: Path) -> list[Path]:
 
 
 def asyncapi_document(*, bootstrap: str = "localhost:9092") -> Specification:
-    """The AsyncAPI 3.0 document of what the assessment publishes (no connection)."""
-    broker = KafkaBroker(bootstrap)
+    """The AsyncAPI 3.0 document of what the assessment publishes, with the cluster's
+    security scheme, SASL/SCRAM-SHA-512 over TLS (no connection is made; the
+    credentials are placeholders)."""
+    kafka = KafkaConnection(
+        bootstrap=bootstrap,
+        security_protocol="SASL_SSL",
+        username="<subscriber>",
+        password="<from the platform team>",  # noqa: S106 (a placeholder, never used)
+    )
+    broker = KafkaBroker(**faststream_options(kafka))
     topic = TopicNames().assessment_changes
     for kind, model in (("warning", WarningChange), ("alert", AlertChange)):
         broker.publisher(
