@@ -41,8 +41,9 @@ def private_folder() -> Iterator[Path]:
 
 
 def run_env(tag: str, **extra: str) -> dict[str, str]:
-    """The caller's environment without any external servers, tagged."""
-    env = {k: v for k, v in os.environ.items() if k not in {"KAFKA_BOOTSTRAP", "DATABASE_URL"}}
+    """The caller's environment without any external servers or their credentials
+    (KAFKA_SASL_*, DATABASE_*_URL), tagged."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "DATABASE_"))}
     return {**env, RUN_TAG: tag, **extra}
 
 
