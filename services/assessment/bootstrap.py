@@ -284,7 +284,12 @@ async def build_runtime(settings: AssessmentSettings) -> Runtime:
         try:
             async with asyncio.timeout(READY_TIMEOUT_S), read_model.snapshot():
                 pass
-        except _NOT_READY as error:
+        except Exception as error:
+            # Also the server's refusals that are no content's fault (e.g. a database
+            # not accepting connections, 55000): new connections of the read-only pool
+            # meet them where the writer's open ones did not.
+            if not (isinstance(error, _NOT_READY) or is_environment_error(error)):
+                raise
             log.warning("not ready: database: %s", describe(error))
             problems.append("database_unavailable")
         if await end_offsets(topics.events) is None:
