@@ -59,6 +59,12 @@ class RebuildLock:
         return cls(conn)
 
     @property
+    def conn(self) -> asyncpg.Connection:
+        """The lock's own session: work that must run as the lock holder (dropping a
+        build left behind checks that no other session holds the lock)."""
+        return self._conn
+
+    @property
     def lost(self) -> bool:
         return not self._released and self._conn.is_closed()
 

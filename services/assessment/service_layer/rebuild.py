@@ -105,12 +105,11 @@ async def rebuild(
     if lock is None:
         raise RebuildRefusedError("another rebuild is running; try again when it ends")
     try:
-        async with pool.acquire() as conn:
-            discarded = await _discard_abandoned_builds(conn)
-            version = await versions.create_version(
-                conn, policy=policy, state="building", note=note
-            )
-            await migrate_projection(conn, version.schema_name)
+        discarded = await _discard_abandoned_builds(lock.conn)
+        version = await versions.create_version(
+            lock.conn, policy=policy, state="building", note=note
+        )
+        await migrate_projection(lock.conn, version.schema_name)
         build = asyncio.create_task(
             _build_and_switch(
                 pool=pool,
