@@ -260,7 +260,11 @@ async def build_runtime(settings: AssessmentSettings) -> Runtime:
         try:
             async with asyncio.timeout(READY_TIMEOUT_S), read_model.snapshot():
                 pass
-        except _NOT_READY as error:
+        except Exception as error:
+            # Any failure of the environment (e.g. a database that refuses connections,
+            # SQLSTATE 55000) means not ready; anything else is a bug and stays a 500.
+            if not (isinstance(error, _NOT_READY) or is_environment_error(error)):
+                raise
             log.warning("not ready: database: %s", describe(error))
             problems.append("database_unavailable")
         if await end_offsets(topics.events) is None:
