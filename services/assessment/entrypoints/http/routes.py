@@ -304,7 +304,9 @@ async def status_route(d: Deps) -> dict[str, Any]:
 @router.get("/deadletters", response_model=DeadLetterPage)
 async def list_deadletters(
     d: Deps,
-    reason: Annotated[str | None, Query(max_length=64)] = None,
+    # A reason code (e.g. conflicting_duplicate): the pattern also keeps NUL, which
+    # PostgreSQL cannot take as text, out of the query.
+    reason: Annotated[str | None, Query(pattern="^[a-z_]{1,64}$")] = None,
     since: SinceParam = None,
     limit: LimitParam = 100,
     cursor: CursorParam = None,
