@@ -50,6 +50,13 @@ def pages(unit: str, staff: str, year: int) -> dict[str, str]:
         "overdue (all units)": f"/dashboard/overdue?as_of={year}-09-30",
         "scorecard": f"/dashboard/staff?staff={quote(staff, safe='')}&year={year}",
         "unit warnings+alerts": f"/dashboard/unit?unit={u}&year={year}",
+        # The JSON API for the same inputs: what the machine gives any request, so that a
+        # loaded machine is told apart from the dashboard's own cost.
+        "api: stats (12 months)": f"/v1/units/{u}/stats?from={year}-01&to={year}-12",
+        "api: watchlist": f"/v1/watchlist?as_of={year}-06-30T23:59:59%2B08:00",
+        "api: overdue": f"/v1/complaints/overdue?as_of={year}-09-30T23:59:59%2B08:00",
+        "api: scorecard": f"/v1/staff/{quote(staff, safe='')}/scorecard?year={year}",
+        "api: status": "/v1/status",
     }
 
 
@@ -146,7 +153,7 @@ def print_table(result: dict[str, object]) -> None:
     pages_result = result["pages"]
     assert isinstance(pages_result, dict)
     for name, figures in pages_result.items():
-        ok = "yes" if figures["p95_ms"] < GOAL_MS else "NO"
+        ok = "" if name.startswith("api:") else "yes" if figures["p95_ms"] < GOAL_MS else "NO"
         table.add_row(name, *(f"{figures[k]:,}" for k in ("p50_ms", "p95_ms", "max_ms")), ok)
     Console().print(table)
 

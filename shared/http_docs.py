@@ -7,6 +7,7 @@ pointed at a local image, so opening the docs makes no request off this host."""
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 import fastapi_offline
@@ -21,6 +22,7 @@ REDOC_JS = "redoc.standalone.js"
 REDOC_CDN_LOGO = b"https://cdn.redoc.ly/redoc/logo-mini.svg"
 
 
+@cache  # read and patched once per process, not per app
 def offline_redoc_js() -> bytes:
     script = (ASSETS / REDOC_JS).read_bytes()
     return script.replace(REDOC_CDN_LOGO, f"{ASSETS_URL}/favicon.png".encode())
@@ -29,12 +31,11 @@ def offline_redoc_js() -> bytes:
 def install_offline_docs(app: FastAPI) -> None:
     """Give an app built with `docs_url=None, redoc_url=None` its /docs and /redoc."""
     openapi_url = app.openapi_url or "/openapi.json"
-    redoc_js = offline_redoc_js()
 
     @app.get(f"{ASSETS_URL}/{REDOC_JS}", include_in_schema=False)
     async def redoc_script() -> Response:  # before the mount, which would shadow it
         return Response(
-            redoc_js,
+            offline_redoc_js(),
             media_type="text/javascript",
             headers={"Cache-Control": "public, max-age=86400"},
         )

@@ -285,9 +285,8 @@ async def build_runtime(settings: AssessmentSettings) -> Runtime:
             async with asyncio.timeout(READY_TIMEOUT_S), read_model.snapshot():
                 pass
         except Exception as error:
-            # Also the server's refusals that are no content's fault (e.g. a database
-            # not accepting connections, 55000): new connections of the read-only pool
-            # meet them where the writer's open ones did not.
+            # Any failure of the environment (e.g. a database that refuses connections,
+            # SQLSTATE 55000) means not ready; anything else is a bug and stays a 500.
             if not (isinstance(error, _NOT_READY) or is_environment_error(error)):
                 raise
             log.warning("not ready: database: %s", describe(error))

@@ -61,6 +61,13 @@ async def unit_ranking(snap: Snapshot, *, first: str, last: str) -> list[dict[st
     return [dict(r) for r in rows]
 
 
+async def has_complaints(snap: Snapshot, unit_id: str) -> bool:
+    found = await snap.conn.fetchval(
+        f"SELECT EXISTS (SELECT 1 FROM {snap.schema}.complaints WHERE unit_id = $1)", unit_id
+    )
+    return bool(found)
+
+
 async def units_under(snap: Snapshot, prefix: str) -> list[str]:
     """The units whose id is `prefix` or starts with `prefix/` and that have complaints
     (an organisation's units, e.g. `taxi-co` -> `taxi-co/fleet-1`, …). A loose index scan

@@ -33,6 +33,11 @@ _HELD_BY = """
 class RebuildLockLostError(RuntimeError):
     """The rebuild lock's connection ended: another rebuild may be running now."""
 
+    def __init__(self) -> None:
+        super().__init__(
+            "the rebuild lost its lock (its database session ended); nothing was switched"
+        )
+
 
 class RebuildLock:
     def __init__(self, conn: asyncpg.Connection) -> None:
@@ -59,6 +64,12 @@ class RebuildLock:
         return cls(conn)
 
     @property
+    def conn(self) -> asyncpg.Connection:
+        """The lock's own session: work that must run as the lock holder (dropping a
+        build left behind checks that no other session holds the lock)."""
+        return self._conn
+
+    @property
     def lost(self) -> bool:
         return not self._released and self._conn.is_closed()
 
@@ -70,9 +81,7 @@ class RebuildLock:
         """Raise unless the lock's session still holds the lock; run it inside the
         transaction that acts on the lock's behalf (the switch)."""
         if self.lost or not await conn.fetchval(_HELD_BY, REBUILD_LOCK, self._pid):
-            raise RebuildLockLostError(
-                "the rebuild lost its lock (its database session ended); nothing was switched"
-            )
+            raise RebuildLockLostError
 
     async def release(self) -> None:
         """Ending the session releases the lock."""

@@ -344,14 +344,11 @@ def schemas(out: OutDir) -> None:
 def asyncapi(out: OutDir) -> None:
     """Write the AsyncAPI document of the change feed (assessment.asyncapi.json, .yaml)."""
     from services.assessment.entrypoints.feed_docs import asyncapi_document, dump_json
+    from shared.asyncapi_files import write_asyncapi
 
     document = asyncapi_document()
-    out.mkdir(parents=True, exist_ok=True)
-    json_path = out / "assessment.asyncapi.json"
-    json_path.write_text(dump_json(json.loads(document.to_json())), encoding="utf-8")
-    yaml_path = out / "assessment.asyncapi.yaml"
-    yaml_path.write_text(document.to_yaml(), encoding="utf-8")
-    typer.echo(f"{json_path}\n{yaml_path}")
+    paths = write_asyncapi(document, out, stem="assessment.asyncapi", dump_json=dump_json)
+    typer.echo("\n".join(map(str, paths)))
 
 
 @changes_app.command("tail")

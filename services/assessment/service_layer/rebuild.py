@@ -123,12 +123,16 @@ async def rebuild(
     if lock is None:
         raise RebuildRefusedError("another rebuild is running; try again when it ends")
     try:
-        async with pool.acquire() as conn:
-            discarded = await _discard_abandoned_builds(conn)
+        try:
+            discarded = await _discard_abandoned_builds(lock.conn)
             version = await versions.create_version(
-                conn, policy=policy, state="building", note=note
+                lock.conn, policy=policy, state="building", note=note
             )
-            await migrate_projection(conn, version.schema_name)
+            await migrate_projection(lock.conn, version.schema_name)
+        except Exception:
+            if lock.lost:  # the next replay discards what was registered
+                raise RebuildLockLostError from None
+            raise
         build = asyncio.create_task(
             _build_and_switch(
                 pool=pool,
@@ -149,9 +153,7 @@ async def rebuild(
             async with pool.acquire() as conn:
                 await versions.set_state(conn, version.version, "failed")
             if isinstance(error, asyncio.CancelledError) and lock.lost:
-                raise RebuildLockLostError(
-                    "the rebuild lost its lock (its database session ended); nothing was switched"
-                ) from None
+                raise RebuildLockLostError from None
             raise
     finally:
         await lock.release()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -143,14 +142,10 @@ def asyncapi(out: OutDir) -> None:
     """Write the AsyncAPI document of the Kafka-native intake (asyncapi.json, .yaml)."""
     from services.intake.bootstrap import asyncapi_document
     from services.intake.schemas import dump_json
+    from shared.asyncapi_files import write_asyncapi
 
-    document = asyncapi_document()
-    out.mkdir(parents=True, exist_ok=True)
-    json_path = out / "asyncapi.json"
-    json_path.write_text(dump_json(json.loads(document.to_json())), encoding="utf-8")
-    yaml_path = out / "asyncapi.yaml"
-    yaml_path.write_text(document.to_yaml(), encoding="utf-8")
-    typer.echo(f"{json_path}\n{yaml_path}")
+    paths = write_asyncapi(asyncapi_document(), out, stem="asyncapi", dump_json=dump_json)
+    typer.echo("\n".join(map(str, paths)))
 
 
 @tokens_app.command("new")

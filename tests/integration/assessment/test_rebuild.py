@@ -228,10 +228,11 @@ async def test_a_rebuild_that_loses_its_lock_stops_without_switching(
                       AND a.datname = current_database()""",
                 REBUILD_LOCK,
             )
-            building = await conn.fetchval(
-                "SELECT count(*) FROM assessment.versions WHERE state = 'building'"
-            )
-            return pid if building else None
+            try:  # mid-rebuild: the load phase has stored positions
+                loading = await conn.fetchval("SELECT count(*) > 0 FROM proj_v2.positions")
+            except asyncpg.UndefinedTableError:
+                loading = False
+            return pid if loading else None
         finally:
             await conn.close()
 

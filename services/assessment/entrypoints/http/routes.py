@@ -68,6 +68,14 @@ StaffFilter = Annotated[str | None, Query(pattern=params.ID_PATTERN)]
 UnitFilter = Annotated[str | None, Query(pattern=params.ID_PATTERN)]
 # The patterns of the text parameters below are checked by `params` (with reasons that
 # say what to send); they are declared here for the OpenAPI document.
+# Checked exactly as documented: a bare number or date is refused, not read as a time.
+SinceParam = Annotated[
+    str | None,
+    Query(
+        description="RFC 3339 date-time with an offset: only what was parked at or after it.",
+        json_schema_extra={"format": "date-time", "pattern": params.INSTANT_PATTERN},
+    ),
+]
 AsOfParam = Annotated[
     str | None,
     Query(
@@ -296,10 +304,12 @@ async def status_route(d: Deps) -> dict[str, Any]:
 @router.get("/deadletters", response_model=DeadLetterPage)
 async def list_deadletters(
     d: Deps,
-    reason: Annotated[str | None, Query(max_length=64)] = None,
-    since: Annotated[datetime | None, Query()] = None,
+    # A reason code (e.g. conflicting_duplicate): the pattern also keeps NUL, which
+    # PostgreSQL cannot take as text, out of the query.
+    reason: Annotated[str | None, Query(pattern="^[a-z_]{1,64}$")] = None,
+    since: SinceParam = None,
     limit: LimitParam = 100,
-    cursor: str | None = None,
+    cursor: CursorParam = None,
 ) -> dict[str, Any]:
     """Records of events.v1 the fold parked, oldest first: reason, error, origin, and
     source/id/type when they decoded; never the record's data (complainant data)."""
@@ -310,7 +320,7 @@ async def list_deadletters(
         items = await deadletter.list_parked(
             snap.conn,
             reason=reason,
-            since=since,
+            since=params.instant_param("since", since),
             after=(after[0], int(after[1])) if after else None,
             limit=limit,
         )

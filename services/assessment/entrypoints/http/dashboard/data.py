@@ -59,6 +59,7 @@ async def policy_zone(d: QueryDeps) -> ZoneInfo:
 
 
 async def ranking(d: QueryDeps, chosen: Period) -> list[Json]:
+    """Every unit of the period, ranked (1 = most accountability)."""
     async with d.read_model.snapshot() as snap:
         rows = await ranking_views.unit_ranking(snap, first=chosen.first, last=chosen.last)
     return [{"rank": n, **row} for n, row in enumerate(rows, start=1)]
@@ -85,8 +86,9 @@ async def trend(d: QueryDeps, unit_id: str, first: str | None, last: str | None)
         today = month_of(now, snap.policy.tz)
         first, last = params.stats_range(first, last, today_month=today)
         low, high = base_range(first, last)
-        found = await ranking_views.units_under(snap, unit_id)
-        units = [unit_id] if unit_id in found or not found else found
+        units = [unit_id]
+        if not await ranking_views.has_complaints(snap, unit_id):
+            units = await ranking_views.units_under(snap, unit_id) or units
         counts = [
             await stats_views.unit_month_counts(snap, unit_id=u, first=low, last=high, now=now)
             for u in units

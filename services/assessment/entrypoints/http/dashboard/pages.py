@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qs, quote
+from zoneinfo import ZoneInfo
 
 import jinja2
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
@@ -148,13 +149,18 @@ def _sign_in_router(render: Render, check_token: auth.TokenCheck) -> APIRouter:
     return router
 
 
+Build = Callable[[ZoneInfo], Awaitable[dict[str, Any]]]
+
+
 async def _shown(
-    request: Request, render: Render, name: str, d: QueryDeps, build: Awaitable[dict[str, Any]]
+    request: Request, render: Render, name: str, d: QueryDeps, build: Build
 ) -> HTMLResponse:
-    """Render `name` with what `build` reads; a bad parameter shows on the page (422)."""
+    """Render `name` with what `build` reads (given the policy's time zone, in which
+    the page shows times); a bad parameter shows on the page (422)."""
     try:
-        context = await build
-        context["tz"] = await data.policy_zone(d)
+        tz = await data.policy_zone(d)
+        context = await build(tz)
+        context["tz"] = tz
     except HTTPException as error:
         if error.status_code != 422:
             raise
@@ -169,37 +175,43 @@ def _pages_router(render: Render) -> APIRouter:
 
     @router.get("")
     async def ranking(request: Request, d: Deps, period: Text = None) -> HTMLResponse:
-        return await _shown(request, render, "ranking.html", d, _ranking(d, period))
+        return await _shown(request, render, "ranking.html", d, lambda tz: _ranking(d, period, tz))
 
     @router.get("/trend")
     async def trend(
         request: Request, d: Deps, unit: Text = None, first: From = None, last: To = None
     ) -> HTMLResponse:
-        return await _shown(request, render, "trend.html", d, _trend(d, unit, first, last))
+        return await _shown(
+            request, render, "trend.html", d, lambda tz: _trend(d, unit, first, last, tz)
+        )
 
     @router.get("/watchlist")
     async def watchlist(request: Request, d: Deps, as_of: Text = None) -> HTMLResponse:
-        return await _shown(request, render, "watchlist.html", d, _watchlist(d, as_of))
+        return await _shown(
+            request, render, "watchlist.html", d, lambda tz: _watchlist(d, as_of, tz)
+        )
 
     @router.get("/overdue")
     async def overdue(
         request: Request, d: Deps, unit: Text = None, as_of: Text = None
     ) -> HTMLResponse:
-        return await _shown(request, render, "overdue.html", d, _overdue(d, unit, as_of))
+        return await _shown(
+            request, render, "overdue.html", d, lambda tz: _overdue(d, unit, as_of, tz)
+        )
 
     @router.get("/staff")
     async def staff(request: Request, d: Deps, staff: Text = None, year: Year = None) -> Any:
-        return await _shown(request, render, "staff.html", d, _staff(d, staff, year))
+        return await _shown(request, render, "staff.html", d, lambda tz: _staff(d, staff, year, tz))
 
     @router.get("/unit")
     async def unit(request: Request, d: Deps, unit: Text = None, year: Year = None) -> Any:
-        return await _shown(request, render, "unit.html", d, _unit(d, unit, year))
+        return await _shown(request, render, "unit.html", d, lambda tz: _unit(d, unit, year, tz))
 
     return router
 
 
-async def _ranking(d: QueryDeps, text: str | None) -> dict[str, Any]:
-    chosen = data.period(text, today=d.clock(), tz=await data.policy_zone(d))
+async def _ranking(d: QueryDeps, text: str | None, tz: ZoneInfo) -> dict[str, Any]:
+    chosen = data.period(text, today=d.clock(), tz=tz)
     rows = await data.ranking(d, chosen)
     chart = charts.rows(
         [
@@ -221,7 +233,7 @@ async def _ranking(d: QueryDeps, text: str | None) -> dict[str, Any]:
 
 
 async def _trend(
-    d: QueryDeps, unit: str | None, first: str | None, last: str | None
+    d: QueryDeps, unit: str | None, first: str | None, last: str | None, tz: ZoneInfo
 ) -> dict[str, Any]:
     if not unit:
         return {"unit": None, "first": first or "", "last": last or ""}
@@ -253,14 +265,16 @@ async def _trend(
     }
 
 
-async def _watchlist(d: QueryDeps, as_of: str | None) -> dict[str, Any]:
-    moment = data.instant(as_of, tz=await data.policy_zone(d), now=d.clock())
+async def _watchlist(d: QueryDeps, as_of: str | None, tz: ZoneInfo) -> dict[str, Any]:
+    moment = data.instant(as_of, tz=tz, now=d.clock())
     found = await data.watchlist(d, moment)
     return {"as_of": moment, "as_of_text": as_of or "", "watch": found}
 
 
-async def _overdue(d: QueryDeps, unit: str | None, as_of: str | None) -> dict[str, Any]:
-    moment = data.instant(as_of, tz=await data.policy_zone(d), now=d.clock())
+async def _overdue(
+    d: QueryDeps, unit: str | None, as_of: str | None, tz: ZoneInfo
+) -> dict[str, Any]:
+    moment = data.instant(as_of, tz=tz, now=d.clock())
     found = await data.overdue(d, unit, moment)
     chart = charts.rows(
         [
@@ -283,7 +297,7 @@ async def _overdue(d: QueryDeps, unit: str | None, as_of: str | None) -> dict[st
     }
 
 
-async def _staff(d: QueryDeps, staff: str | None, year: int | None) -> dict[str, Any]:
+async def _staff(d: QueryDeps, staff: str | None, year: int | None, tz: ZoneInfo) -> dict[str, Any]:
     if not staff:
         return {"staff": None, "year": year or ""}
     card = await data.scorecard(d, staff, year)
@@ -302,7 +316,7 @@ async def _staff(d: QueryDeps, staff: str | None, year: int | None) -> dict[str,
     return {"staff": staff, "year": card["year"], "card": card, "chart": chart}
 
 
-async def _unit(d: QueryDeps, unit: str | None, year: int | None) -> dict[str, Any]:
+async def _unit(d: QueryDeps, unit: str | None, year: int | None, tz: ZoneInfo) -> dict[str, Any]:
     if not unit:
         return {"unit": None, "year": year or ""}
     record = await data.unit_record(d, unit, year)
