@@ -122,7 +122,10 @@ async def read_to_end(*, bootstrap: str, topic: str, limit: int) -> list[StoredR
     if not partitions:
         return []
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        isolation_level="read_committed",  # never a batch intake aborted
     )
     await consumer.start()
     try:

@@ -1,5 +1,8 @@
 """The idempotent Kafka producer both services publish through (acks=all).
 
+Intake's producers are also transactional (a batch is published whole or not at all,
+see services/intake/adapters/kafka_publisher.py); the assessment's outbox relay is not.
+
 aiokafka's producer is unusable for good once its background sender stops on a fatal
 error (e.g. an out-of-order sequence after a long outage): every later send fails.
 `ReplaceableProducer` replaces it when that is seen, instead of failing until someone
@@ -21,15 +24,32 @@ MAX_REQUEST_BYTES = 1024 * 1024  # aiokafka's and Kafka's default per-record cei
 # Larger than aiokafka's 16 KiB default: a request of 1000 events fills few batches,
 # which roughly doubles throughput (see bench/intake_bench.py).
 BATCH_BYTES = 256 * 1024
+# How long the broker keeps a transaction open before aborting it itself: the longest a
+# producer killed mid-transaction (and not restarted under its transactional id, which
+# aborts it at once) holds back read_committed readers. Intake raises it when its
+# publish timeout is longer (a transaction must outlive the publish it carries).
+TRANSACTION_TIMEOUT_MS = 30_000
 
 
 class ProducerStoppedError(RuntimeError):
     """The producer was stopped (the process is shutting down)."""
 
 
-def producer_options(bootstrap: str, *, client_id: str) -> dict[str, Any]:
+def producer_options(
+    bootstrap: str,
+    *,
+    client_id: str,
+    transactional_id: str | None = None,
+    transaction_timeout_ms: int = TRANSACTION_TIMEOUT_MS,
+) -> dict[str, Any]:
     """The producer settings of the platform's services (and the bench's ceiling)."""
+    transactional = (
+        {"transactional_id": transactional_id, "transaction_timeout_ms": transaction_timeout_ms}
+        if transactional_id is not None
+        else {}
+    )
     return {
+        **transactional,
         "bootstrap_servers": bootstrap,
         "client_id": client_id,
         "acks": "all",
@@ -41,11 +61,25 @@ def producer_options(bootstrap: str, *, client_id: str) -> dict[str, Any]:
 
 
 class ReplaceableProducer:
-    def __init__(self, *, bootstrap: str, client_id: str) -> None:
-        self._options = producer_options(bootstrap, client_id=client_id)
+    def __init__(
+        self,
+        *,
+        bootstrap: str,
+        client_id: str,
+        transactional_id: str | None = None,
+        transaction_timeout_ms: int = TRANSACTION_TIMEOUT_MS,
+    ) -> None:
+        self._options = producer_options(
+            bootstrap,
+            client_id=client_id,
+            transactional_id=transactional_id,
+            transaction_timeout_ms=transaction_timeout_ms,
+        )
+        self.transactional_id = transactional_id
         self._producer: Any = None
         self._lock = asyncio.Lock()
         self._stopped = False
+        self._retiring: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         await self.usable()
@@ -56,6 +90,16 @@ class ReplaceableProducer:
             producer, self._producer = self._producer, None
             if producer is not None:
                 await producer.stop()
+
+    def discard(self, producer: Any) -> None:
+        """Replace `producer` at the next `usable()` (a fenced or failed transactional
+        producer: its successor, under the same transactional id, fences it and has the
+        broker abort its open transaction). It is stopped in the background."""
+        if self._producer is producer:
+            self._producer = None
+        task = asyncio.create_task(_stop_quietly(producer))
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
 
     async def usable(self) -> Any:
         """The running producer; a new one when there is none or its sender has died."""
@@ -85,3 +129,11 @@ def sender_stopped(producer: Any) -> bool:
     # aiokafka has no public flag for this; `_sender.sender_task` is where it shows.
     task = getattr(getattr(producer, "_sender", None), "sender_task", None)
     return task is not None and task.done()
+
+
+async def _stop_quietly(producer: Any) -> None:
+    try:
+        async with asyncio.timeout(10):
+            await producer.stop()
+    except Exception as error:  # noqa: BLE001 - it is being thrown away
+        log.debug("a discarded producer did not stop cleanly: %r", error)

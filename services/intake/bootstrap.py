@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -128,6 +129,15 @@ class IntakeService:
     runtime: IntakeRuntime
 
 
+def transactional_ids(settings: IntakeSettings) -> list[str]:
+    """intake-<instance>-<n>: the same after a restart (the successor fences a killed
+    instance's producers), distinct between instances running side by side."""
+    if not settings.intake_transactions:
+        return []
+    instance = settings.intake_instance or f"{socket.gethostname()}-{settings.intake_port}"
+    return [f"intake-{instance}-{n}" for n in range(settings.intake_producers)]
+
+
 def build_service(
     settings: IntakeSettings,
     *,
@@ -139,6 +149,7 @@ def build_service(
         bootstrap=settings.kafka_bootstrap,
         timeout_s=settings.intake_publish_timeout_s,
         readiness_topic=settings.topics.events,
+        transactional_ids=transactional_ids(settings),
     )
     broker = (
         build_raw_broker(

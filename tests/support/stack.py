@@ -8,8 +8,10 @@ session stops what it started).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 from contextlib import closing
@@ -116,13 +118,14 @@ def resolve_stack() -> Stack:
 class PrivateBroker:
     """A Kafka broker of a test's own, which the test may stop and start again."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.instance = f"test-{name}"
         self._env = {
             "KAFKA_INSTANCE": self.instance,
             "KAFKA_PORT": str(self.port),
             "KAFKA_CONTROLLER_PORT": str(free_port()),
+            **(env or {}),
         }
         self.bootstrap = f"localhost:{self.port}"
 
@@ -146,6 +149,79 @@ class PrivateBroker:
     def stop(self) -> None:
         self._run("stop")
 
+    def kill(self) -> None:
+        """kill -9 of the broker's JVM: no shutdown code runs."""
+        pid = broker_pid(self.instance)
+        if pid is not None:
+            _kill9(pid)
+
     def destroy(self) -> None:
         self.stop()
         shutil.rmtree(ROOT / ".stack" / "kafka" / self.instance, ignore_errors=True)
+
+
+def _kill9(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
+def broker_pid(instance: str) -> int | None:
+    """The running broker's pid, from the pid file stack/kafka.sh writes."""
+    try:
+        return int((ROOT / ".stack" / "run" / f"kafka-{instance}.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of a run's own (its own STACK_DIR and port), started and
+    stopped with stack/postgres.sh, which the run may kill -9 and start again."""
+
+    def __init__(self, name: str, *, env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.stack_dir = ROOT / ".stack" / f"pg-{name}"
+        self._env = {"STACK_DIR": str(self.stack_dir), "PG_PORT": str(self.port), **(env or {})}
+
+    def _run(self, action: str) -> str:
+        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+        done = subprocess.run(
+            [str(STACK / "postgres.sh"), action],
+            env={**env, **self._env},
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"private postgres {action} failed:\n{done.stderr}{done.stdout}")
+        return done.stdout.strip()
+
+    @property
+    def url(self) -> str:
+        return self._run("url")
+
+    def start(self) -> None:
+        self._run("start")
+
+    def stop(self) -> None:
+        self._run("stop")
+
+    def pid(self) -> int | None:
+        """The postmaster's pid (the first line of postmaster.pid), if it has one."""
+        data = (self.stack_dir / "postgres").resolve() / "data" / "postmaster.pid"
+        try:
+            return int(data.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def kill(self) -> None:
+        """kill -9 of the postmaster; its backends notice and exit on their own."""
+        pid = self.pid()
+        if pid is not None:
+            _kill9(pid)
+
+    def destroy(self) -> None:
+        self.stop()
+        home = (self.stack_dir / "postgres").resolve()  # relocated when root cannot share it
+        shutil.rmtree(self.stack_dir, ignore_errors=True)
+        shutil.rmtree(home, ignore_errors=True)

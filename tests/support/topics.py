@@ -56,7 +56,10 @@ async def read_topic(bootstrap: str, topic: str) -> list[Record]:
     if not partitions:
         return []
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",  # as every reader of events.v1 reads it
     )
     await consumer.start()
     try:
