@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -91,15 +92,28 @@ class ReplaceableProducer:
             if producer is not None:
                 await producer.stop()
 
-    def discard(self, producer: Any) -> None:
-        """Replace `producer` at the next `usable()` (a fenced or failed transactional
-        producer: its successor, under the same transactional id, fences it and has the
-        broker abort its open transaction). It is stopped in the background."""
+    def discard(self, producer: Any, *, replace: bool = False) -> None:
+        """Stop using `producer` (a fenced or failed transactional one); it is stopped
+        in the background. `replace`: start its successor now rather than at the next
+        `usable()` — under the same transactional id, the successor fences it and has
+        the broker abort its open transaction, which holds back read_committed readers
+        until then."""
         if self._producer is producer:
             self._producer = None
-        task = asyncio.create_task(_stop_quietly(producer))
+        self._background(_stop_quietly(producer))
+        if replace:
+            self._background(self._warm_up())
+
+    def _background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
         self._retiring.add(task)
         task.add_done_callback(self._retiring.discard)
+
+    async def _warm_up(self) -> None:
+        try:
+            await self.usable()
+        except Exception as error:  # noqa: BLE001 - the next publish tries again
+            log.info("no new Kafka producer yet (%r); the next publish retries", error)
 
     async def usable(self) -> Any:
         """The running producer; a new one when there is none or its sender has died."""

@@ -7,6 +7,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from shared.kafka_topics import topic_partitions
 
@@ -49,9 +50,10 @@ async def partitions_of(bootstrap: str, topic: str) -> list[TopicPartition]:
     ]
 
 
-async def read_topic(bootstrap: str, topic: str) -> list[Record]:
+async def read_topic(bootstrap: str, topic: str, *, committed: bool = True) -> list[Record]:
     """Every record on `topic` up to its end offsets as they are when called (none when
-    the topic does not exist), in partition, offset order."""
+    the topic does not exist), in partition, offset order. `committed=False`: also the
+    records of open and aborted transactions (what a read_uncommitted reader gets)."""
     partitions = await partitions_of(bootstrap, topic)
     if not partitions:
         return []
@@ -59,7 +61,8 @@ async def read_topic(bootstrap: str, topic: str) -> list[Record]:
         bootstrap_servers=bootstrap,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
-        isolation_level="read_committed",  # as every reader of events.v1 reads it
+        # As every reader of events.v1 reads it, unless the test looks behind that.
+        isolation_level="read_committed" if committed else "read_uncommitted",
     )
     await consumer.start()
     try:
@@ -112,3 +115,13 @@ async def group_members(bootstrap: str, group: str) -> int:
         await admin.close()
     (_, _, _, _, _, members, *_) = described.groups[0]
     return len(members)
+
+
+async def set_topic_config(bootstrap: str, topic: str, config: dict[str, str]) -> None:
+    """Change a topic's configuration (e.g. max.message.bytes) on the broker."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic, config)])
+    finally:
+        await admin.close()

@@ -151,19 +151,18 @@ async def _send_all(
 
 
 async def _abort(slot: ReplaceableProducer, producer: Any) -> None:
-    """Abort the open transaction; when that is impossible (fenced, the broker gone,
-    the producer in a fatal state), replace the producer: its successor, under the same
-    transactional id, has the broker abort it."""
-    aborted = False
+    """Abort the open transaction, then replace the producer all the same: after a
+    failed batch aiokafka's sequence numbers no longer match the broker's (the retry
+    would fail OutOfOrderSequenceNumber). Its successor, under the same transactional
+    id, gets a new epoch, fences it, and has the broker abort whatever it left open
+    (when the abort itself failed: fenced, the broker gone, a fatal state)."""
     try:
         async with asyncio.timeout(ABORT_TIMEOUT_S):
             await producer.abort_transaction()
-        aborted = True
     except Exception as error:  # noqa: BLE001 - whatever it was, the producer is replaced
-        log.warning("aborting a transaction failed (%r); replacing the producer", error)
+        log.warning("aborting a transaction failed (%r); the producer is replaced", error)
     finally:
-        if not aborted:
-            slot.discard(producer)
+        slot.discard(producer, replace=True)
 
 
 def record_size(record: OutboundRecord) -> int:
