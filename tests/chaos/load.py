@@ -4,7 +4,9 @@ by a client that retries (as upstream systems do) until each batch gets its 202.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +17,11 @@ RETRYABLE = {429, 502, 503, 504}
 
 @dataclass
 class Load:
-    events: list[dict[str, Any]]
+    """Sends the seeded history batch by batch, paced, for as long as faults are being
+    injected, and at least `minimum` events; the history's order is the seed's."""
+
+    history: Iterator[dict[str, Any]]
+    minimum: int
     batch: int
     pause_s: float
     statuses: Counter[str] = field(default_factory=Counter)
@@ -27,8 +33,13 @@ class Load:
         async with httpx.AsyncClient(
             base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=15
         ) as client:
-            for start in range(0, len(self.events), self.batch):
-                await self._send(client, self.events[start : start + self.batch])
+            sent = 0
+            while sent < self.minimum or not self.faults_over.is_set():
+                batch = list(itertools.islice(self.history, self.batch))
+                if not batch:
+                    return  # the history is exhausted
+                await self._send(client, batch)
+                sent += len(batch)
                 if not self.faults_over.is_set():
                     await asyncio.sleep(self.pause_s)  # steady, not flat out
 

@@ -7,8 +7,10 @@ each part stays down and when a rebuild is killed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import statistics
+import sys
 import time
 import uuid
 from collections import Counter
@@ -35,6 +37,7 @@ PLANS = {
     ],
 }  # fmt: skip
 RECOVERY_TIMEOUT_S = 180.0
+MAX_EVENTS = 50_000  # the seeded history's length; a run sends a prefix of it
 
 
 @dataclass
@@ -114,6 +117,11 @@ class Report:
         return out
 
 
+def progress(message: str) -> None:
+    """What the run is doing, as it does it (stderr; the report goes to stdout)."""
+    print(f"{time.strftime('%H:%M:%S')} chaos: {message}", file=sys.stderr, flush=True)
+
+
 class Chaos:
     def __init__(self, *, seed: int, plan: str, events: int, brokers: int, logs: Path) -> None:
         self.rng = random.Random(seed)
@@ -122,7 +130,12 @@ class Chaos:
         self.tag = f"chaos-{uuid.uuid4().hex[:8]}"
         self.system = System.create(self.tag, logs=logs, brokers=brokers)
         history = Generator(seed=seed, units=12, staff_per_unit=5)
-        self.load = Load(events=list(history.events(events, span_days=300)), batch=20, pause_s=0.1)
+        self.load = Load(
+            history=history.events(MAX_EVENTS, span_days=600),
+            minimum=events,
+            batch=10,
+            pause_s=0.2,
+        )
 
     async def run(self) -> Report:
         try:
@@ -141,12 +154,19 @@ class Chaos:
             for kind in self.plan:
                 await asyncio.sleep(self.rng.uniform(1.0, 3.0))
                 fault = Fault(kind, time.monotonic() - started, self.rng.uniform(0.5, 3.0))
+                progress(f"kill -9 {kind} (down {fault.down_s:.1f} s)")
                 await getattr(self, f"_kill_{kind}")(fault)
+                progress(f"{kind} restarted")
                 fault.recovery_s = await self._recovery(fault)
+                progress(f"{kind}: recovered in {fault.recovery_s} s")
                 self.report.faults.append(fault)
+        except BaseException:
+            sending.cancel()  # a part that did not come back: the client would retry forever
+            raise
         finally:
             self.load.faults_over.set()
-            await sending
+            with contextlib.suppress(asyncio.CancelledError):
+                await sending
 
     # Each fault: kill -9, stay down a while, restart, and return the restart instant.
     async def _kill_assessment(self, fault: Fault) -> None:
@@ -240,6 +260,8 @@ class Chaos:
         report.refused = load.refused
         accepted = {event["id"]: event for event in load.accepted}
         report.accepted = len(load.accepted)
+        if report.accepted < load.minimum:
+            report.problems.append(f"only {report.accepted} events were accepted")
         deadline = time.monotonic() + RECOVERY_TIMEOUT_S
         while not await self._recovered():
             if time.monotonic() > deadline:
@@ -250,7 +272,7 @@ class Chaos:
         logged = await read_to_end(
             bootstrap=self.system.brokers.bootstrap,
             topic=self.system.topics.events,
-            limit=10 * len(self.load.events) + 1000,
+            limit=10 * MAX_EVENTS,
         )
         in_log = Counter(orjson.loads(r.value)["id"] for r in logged if r.value)
         report.lost_in_log = len(set(accepted) - set(in_log))

@@ -14,6 +14,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import time
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -154,15 +155,31 @@ class PrivateBroker:
         pid = broker_pid(self.instance)
         if pid is not None:
             _kill9(pid)
+            # A zombie still answers kill -0: stack/kafka.sh would take it for a running
+            # broker and not start one. The pid file goes, as a crash leaves it stale.
+            (ROOT / ".stack" / "run" / f"kafka-{self.instance}.pid").unlink(missing_ok=True)
 
     def destroy(self) -> None:
         self.stop()
         shutil.rmtree(ROOT / ".stack" / "kafka" / self.instance, ignore_errors=True)
 
 
-def _kill9(pid: int) -> None:
+def _kill9(pid: int, *, timeout: float = 30.0) -> None:
+    """kill -9, and wait until the process is dead: gone, or a zombie nobody reaps yet
+    (a detached server's parent is init, which may be slow to reap or never do so)."""
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + timeout
+    while not _dead(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _dead(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rpartition(")")[2].split()[0] == "Z"
 
 
 def broker_pid(instance: str) -> int | None:
