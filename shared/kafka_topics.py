@@ -131,7 +131,10 @@ async def read_to_end(*, bootstrap: str, topic: str, limit: int) -> list[StoredR
     try:
         consumer.assign(partitions)
         ends = await consumer.end_offsets(partitions)
-        await consumer.seek_to_beginning(*partitions)
+        # Explicit offsets: after end_offsets(), seek_to_beginning() left the position at
+        # the end (aiokafka 0.14, seen on transactional topics), and nothing was read.
+        for tp, start in (await consumer.beginning_offsets(partitions)).items():
+            consumer.seek(tp, start)
         found: list[StoredRecord] = []
         remaining = {tp for tp in partitions if ends[tp] > 0}
         while remaining and len(found) < limit:

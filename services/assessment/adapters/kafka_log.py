@@ -132,9 +132,7 @@ class EndOffsets:
                     found = await topic_partitions(bootstrap=self._bootstrap, topic=topic)
                     self._partitions[topic] = [TopicPartition(topic, p) for p in found]
                 ends = await self._consumer.end_offsets(self._partitions[topic])
-                return {
-                    tp.partition: await self._records_end(tp, end) for tp, end in ends.items()
-                }
+                return {tp.partition: await self._records_end(tp, end) for tp, end in ends.items()}
         except (KafkaError, TimeoutError):
             return None
 
