@@ -3,10 +3,10 @@
 A batch is published in one Kafka transaction: a publish that fails part way (a record
 the broker refuses, a broker lost mid-batch, a timeout) is aborted, so read_committed
 readers of events.v1 see all of the batch or none of it, and the client's retry writes
-it once. One producer holds one open transaction at a time, so concurrent requests
-share a few producers (`transactional_ids`, one per slot); each id is stable per intake
-instance, so that a restarted instance fences its killed predecessor and the broker
-aborts whatever that one left open.
+it once (a single record needs no transaction). One producer holds one open transaction
+at a time, so concurrent requests share a few producers (`transactional_ids`, one per
+slot); each id is stable per intake instance, so that a restarted instance fences its
+killed predecessor and the broker aborts whatever that one left open.
 """
 
 from __future__ import annotations
@@ -62,8 +62,11 @@ class KafkaPublisher:
                 transaction_timeout_ms=transaction_timeout_ms,
             )
             for transactional_id in transactional_ids
-        ] or [ReplaceableProducer(bootstrap=bootstrap, client_id=client_id)]
-        self.transactional = bool(transactional_ids)
+        ]
+        # One record is written whole or not at all without a transaction, which costs
+        # two more round trips: single events go through a plain idempotent producer.
+        self._single = ReplaceableProducer(bootstrap=bootstrap, client_id=client_id)
+        self.transactional = bool(self._slots)
         self._free: asyncio.Queue[ReplaceableProducer] = asyncio.Queue()
         for slot in self._slots:
             self._free.put_nowait(slot)
@@ -71,16 +74,16 @@ class KafkaPublisher:
         self._readiness_topic = readiness_topic
 
     async def start(self) -> None:
-        for slot in self._slots:
+        for slot in [self._single, *self._slots]:
             await slot.start()
 
     async def stop(self) -> None:
-        for slot in self._slots:
+        for slot in [self._single, *self._slots]:
             await slot.stop()
 
     async def _usable_producer(self, slot: ReplaceableProducer | None = None) -> Any:
         try:
-            return await (slot or self._slots[0]).usable()
+            return await (slot or self._single).usable()
         except ProducerStoppedError:
             raise PublishError("intake is shutting down") from None
 
@@ -89,7 +92,7 @@ class KafkaPublisher:
         futures: list[asyncio.Future[Any]] = []
         try:
             async with asyncio.timeout(self._timeout_s):
-                if self.transactional:
+                if self.transactional and len(records) > 1:
                     await self._publish_whole(records, futures)
                 else:
                     producer = await self._usable_producer()

@@ -29,7 +29,7 @@ async def test_a_producer_whose_sender_died_is_replaced(kafka_bootstrap: str, un
     event = complaint_filed()
     await publisher.start()
     try:
-        first: Any = publisher._slots[0]._producer
+        first: Any = publisher._single._producer
         # What a fatal error in aiokafka leaves behind: a producer whose sender has stopped.
         first._sender.sender_task.cancel()
 
@@ -43,7 +43,7 @@ async def test_a_producer_whose_sender_died_is_replaced(kafka_bootstrap: str, un
         await publisher.publish(
             event_records([event], topic=topics.events, recorded_at=datetime.now(UTC))
         )
-        replaced = publisher._slots[0]._producer
+        replaced = publisher._single._producer
         records = await read_topic(kafka_bootstrap, topics.events)
     finally:
         await publisher.stop()
