@@ -9,7 +9,7 @@ BIN := .venv/bin
 N ?= 200000
 
 .PHONY: help install up down status test test-unit lint fmt schemas docs demo replay versions \
-        bench bench-intake bench-dashboard screenshots clean
+        bench bench-intake bench-dashboard screenshots chaos clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -81,3 +81,6 @@ screenshots: install ## dashboard screenshots (docs/img) from the running `make 
 
 clean: ## remove the virtualenvs and caches (keeps .stack data)
 	rm -rf .venv .tools .mypy_cache .ruff_cache .pytest_cache .hypothesis
+
+chaos: install ## fault injection: kill -9 each part in turn under load (SEED=, PLAN=short|long)
+	$(BIN)/python -m tests.chaos --seed $(or $(SEED),1) --plan $(or $(PLAN),long)

@@ -25,10 +25,10 @@ from shared.kafka_admin_requests import (
 from shared.kafka_client import KafkaConnection, aiokafka_options
 from shared.topics import TopicNames
 
-Resource = Literal["topic", "group", "cluster"]
+Resource = Literal["topic", "group", "cluster", "transactional_id"]
 Operation = Literal["READ", "WRITE", "CREATE", "DESCRIBE"]
 
-_RESOURCE = {"topic": 2, "group": 3, "cluster": 4}
+_RESOURCE = {"topic": 2, "group": 3, "cluster": 4, "transactional_id": 5}
 _OPERATION = {"READ": 3, "WRITE": 4, "CREATE": 5, "DESCRIBE": 8}
 _LITERAL, _PREFIXED = 3, 4
 _ALLOW = 3
@@ -66,11 +66,19 @@ def _on_topic(principal: str, topic: str, *operations: Operation) -> list[Acl]:
     return [Acl(principal, "topic", topic, op) for op in operations]
 
 
+# Intake's transactional producers are named intake-<instance>-<n> (intake bootstrap).
+INTAKE_TRANSACTIONAL_PREFIX = "intake-"
+
+
 def intake_acls(principal: str, topics: TopicNames, *, group: str) -> list[Acl]:
     """Reads every raw topic (intake.raw.v1 and intake.raw.v1.<source>, by prefix) in its
     own group; writes events.v1 and its dead letters, and reads them back outside any
-    group (`intake deadletters list`); may create the topics it uses."""
+    group (`intake deadletters list`); may create the topics it uses; publishes through
+    transactional ids of its own prefix (a batch is one transaction)."""
+    transactional = INTAKE_TRANSACTIONAL_PREFIX
     return [
+        Acl(principal, "transactional_id", transactional, "WRITE", prefixed=True),
+        Acl(principal, "transactional_id", transactional, "DESCRIBE", prefixed=True),
         Acl(principal, "topic", topics.intake_raw, "READ", prefixed=True),
         Acl(principal, "topic", topics.intake_raw, "DESCRIBE", prefixed=True),
         *_on_topic(principal, topics.intake_raw, "CREATE"),

@@ -138,13 +138,18 @@ async def read_to_end(*, kafka: KafkaConnection, topic: str, limit: int) -> list
     ]
     if not partitions:
         return []
-    consumer = AIOKafkaConsumer(**aiokafka_options(kafka), group_id=None, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        **aiokafka_options(kafka),
+        group_id=None,
+        enable_auto_commit=False,
+        isolation_level="read_committed",  # never a batch intake aborted
+    )
     await consumer.start()
     try:
         consumer.assign(partitions)
         ends = await consumer.end_offsets(partitions)
         # Explicit offsets: after end_offsets(), seek_to_beginning() left the position at
-        # the end (aiokafka 0.14), and nothing was read.
+        # the end (aiokafka 0.14, seen on transactional topics), and nothing was read.
         for tp, start in (await consumer.beginning_offsets(partitions)).items():
             consumer.seek(tp, start)
         found: list[StoredRecord] = []

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from faststream.specification.base import Specification
 from pydantic import WithJsonSchema
 
 from shared.connecting import Connector, Step
+from shared.kafka_acls import INTAKE_TRANSACTIONAL_PREFIX
 from shared.kafka_client import KafkaConnection, faststream_options
 from shared.kafka_topics import ensure_topics, intake_topics
 from shared.topics import TopicNames
@@ -129,6 +131,17 @@ class IntakeService:
     runtime: IntakeRuntime
 
 
+def transactional_ids(settings: IntakeSettings) -> list[str]:
+    """intake-<instance>-<n>: the same after a restart (the successor fences a killed
+    instance's producers), distinct between instances running side by side."""
+    if not settings.intake_transactions:
+        return []
+    instance = settings.intake_instance or f"{socket.gethostname()}-{settings.intake_port}"
+    return [
+        f"{INTAKE_TRANSACTIONAL_PREFIX}{instance}-{n}" for n in range(settings.intake_producers)
+    ]
+
+
 def build_service(
     settings: IntakeSettings,
     *,
@@ -140,6 +153,7 @@ def build_service(
         kafka=settings.kafka,
         timeout_s=settings.intake_publish_timeout_s,
         readiness_topic=settings.topics.events,
+        transactional_ids=transactional_ids(settings),
     )
     broker = (
         build_raw_broker(

@@ -67,6 +67,23 @@ class IntakeSettings(KafkaSettings):
     intake_rate_burst: int = Field(
         default=500, ge=1, le=1_000_000, description="Requests a token may make at once."
     )
+    intake_transactions: bool = Field(
+        default=True,
+        description="Publish each batch in one Kafka transaction (all of it or none).",
+    )
+    intake_producers: int = Field(
+        default=4,
+        ge=1,
+        le=64,
+        description="Transactional producers shared by concurrent requests (one open "
+        "transaction each).",
+    )
+    intake_instance: str = Field(
+        default="",
+        pattern=r"^[A-Za-z0-9._-]{0,100}$",
+        description="This instance's name in its transactional ids (intake-<instance>-<n>); "
+        "stable across restarts, unique among running instances. Empty: <host>-<port>.",
+    )
     intake_raw_group: str = Field(
         default=DEFAULT_RAW_GROUP,
         pattern=r"^[A-Za-z0-9._-]{1,200}$",

@@ -10,10 +10,13 @@ services under test get the connection the test hands them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import time
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -201,21 +204,25 @@ class PrivateBroker:
     """A Kafka broker of a test's own, which the test may stop and start again; secured
     like the shared one (same secrets; `kafka` is its admin connection)."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.instance = f"test-{name}"
         self._env = {
             "KAFKA_INSTANCE": self.instance,
             "KAFKA_PORT": str(self.port),
             "KAFKA_CONTROLLER_PORT": str(free_port()),
+            **(env or {}),
         }
         self.bootstrap = f"localhost:{self.port}"
 
     @property
     def kafka(self) -> KafkaConnection:
         """Its admin connection (the secrets exist once it has started)."""
-        env = self._env | {"KAFKA_BOOTSTRAP": self.bootstrap}
-        return kafka_connection(local_client_env("admin", env=env))
+        return kafka_connection(self.client_env("admin"))
+
+    def client_env(self, principal: str) -> dict[str, str]:
+        """What a client of `principal` needs for this broker (stack/kafka.sh client-env)."""
+        return local_client_env(principal, env=self._env | {"KAFKA_BOOTSTRAP": self.bootstrap})
 
     def _run(self, action: str) -> None:
         # Without KAFKA_BOOTSTRAP, or the script would defer to that broker.
@@ -237,6 +244,101 @@ class PrivateBroker:
     def stop(self) -> None:
         self._run("stop")
 
+    def kill(self) -> None:
+        """kill -9 of the broker's JVM: no shutdown code runs."""
+        pid = broker_pid(self.instance)
+        if pid is not None:
+            _kill9(pid)
+            # A zombie still answers kill -0: stack/kafka.sh would take it for a running
+            # broker and not start one. The pid file goes, as a crash leaves it stale.
+            (ROOT / ".stack" / "run" / f"kafka-{self.instance}.pid").unlink(missing_ok=True)
+
     def destroy(self) -> None:
         self.stop()
         shutil.rmtree(ROOT / ".stack" / "kafka" / self.instance, ignore_errors=True)
+
+
+def _kill9(pid: int, *, timeout: float = 30.0) -> None:
+    """kill -9, and wait until the process is dead: gone, or a zombie nobody reaps yet
+    (a detached server's parent is init, which may be slow to reap or never do so)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + timeout
+    while not _dead(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _dead(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rpartition(")")[2].split()[0] == "Z"
+
+
+def broker_pid(instance: str) -> int | None:
+    """The running broker's pid, from the pid file stack/kafka.sh writes."""
+    try:
+        return int((ROOT / ".stack" / "run" / f"kafka-{instance}.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of a run's own (its own STACK_DIR and port), started and
+    stopped with stack/postgres.sh, which the run may kill -9 and start again."""
+
+    def __init__(self, name: str, *, env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.stack_dir = ROOT / ".stack" / f"pg-{name}"
+        self._env = {"STACK_DIR": str(self.stack_dir), "PG_PORT": str(self.port), **(env or {})}
+
+    def _run(self, action: str) -> str:
+        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+        done = subprocess.run(
+            [str(STACK / "postgres.sh"), action],
+            env={**env, **self._env},
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"private postgres {action} failed:\n{done.stderr}{done.stdout}")
+        return done.stdout.strip()
+
+    @property
+    def url(self) -> str:
+        """The writer's URL."""
+        return self._run("url")
+
+    def environment(self) -> dict[str, str]:
+        """The three roles' URLs (DATABASE_URL, DATABASE_OWNER_URL, DATABASE_READ_URL)."""
+        lines = self._run("env").splitlines()
+        return dict(line.split("=", 1) for line in lines if "=" in line)
+
+    def start(self) -> None:
+        self._run("start")
+
+    def stop(self) -> None:
+        self._run("stop")
+
+    def pid(self) -> int | None:
+        """The postmaster's pid (the first line of postmaster.pid), if it has one."""
+        data = (self.stack_dir / "postgres").resolve() / "data" / "postmaster.pid"
+        try:
+            return int(data.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def kill(self) -> None:
+        """kill -9 of the postmaster; its backends notice and exit on their own."""
+        pid = self.pid()
+        if pid is not None:
+            _kill9(pid)
+
+    def destroy(self) -> None:
+        self.stop()
+        home = (self.stack_dir / "postgres").resolve()  # relocated when root cannot share it
+        shutil.rmtree(self.stack_dir, ignore_errors=True)
+        shutil.rmtree(home, ignore_errors=True)

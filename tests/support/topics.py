@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from shared.kafka_client import KafkaConnection, aiokafka_options
 from shared.kafka_topics import admin_client, topic_partitions
@@ -47,14 +48,19 @@ async def partitions_of(kafka: KafkaConnection, topic: str) -> list[TopicPartiti
     return [TopicPartition(topic, p) for p in await topic_partitions(kafka=kafka, topic=topic)]
 
 
-async def read_topic(kafka: KafkaConnection, topic: str) -> list[Record]:
+async def read_topic(kafka: KafkaConnection, topic: str, *, committed: bool = True) -> list[Record]:
     """Every record on `topic` up to its end offsets as they are when called (none when
-    the topic does not exist), in partition, offset order."""
+    the topic does not exist), in partition, offset order. `committed=False`: also the
+    records of open and aborted transactions (what a read_uncommitted reader gets)."""
     partitions = await partitions_of(kafka, topic)
     if not partitions:
         return []
     consumer = AIOKafkaConsumer(
-        **aiokafka_options(kafka), enable_auto_commit=False, auto_offset_reset="earliest"
+        **aiokafka_options(kafka),
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        # As every reader of events.v1 reads it, unless the test looks behind that.
+        isolation_level="read_committed" if committed else "read_uncommitted",
     )
     await consumer.start()
     try:
@@ -107,3 +113,13 @@ async def group_members(kafka: KafkaConnection, group: str) -> int:
         await admin.close()
     (_, _, _, _, _, members, *_) = described.groups[0]
     return len(members)
+
+
+async def set_topic_config(kafka: KafkaConnection, topic: str, config: dict[str, str]) -> None:
+    """Change a topic's configuration (e.g. max.message.bytes) on the broker."""
+    admin = admin_client(kafka)
+    await admin.start()
+    try:
+        await admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic, config)])
+    finally:
+        await admin.close()

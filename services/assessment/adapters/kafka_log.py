@@ -32,6 +32,7 @@ class HistoryReader:
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
+            isolation_level="read_committed",  # never a batch intake aborted
             fetch_max_bytes=64 * 1024 * 1024,
             max_partition_fetch_bytes=16 * 1024 * 1024,
             check_crcs=False,  # the broker already checked them on write
@@ -82,12 +83,22 @@ class HistoryReader:
 
 
 class EndOffsets:
-    """End offsets of a topic for /v1/status (None when Kafka does not answer)."""
+    """Where each partition's committed records end, for /v1/status and the lag gauges
+    (None when Kafka does not answer).
+
+    Not Kafka's end offset: intake's transactions end in a commit marker (and an aborted
+    batch is records no reader gets), so a folded partition's last record is followed by
+    offsets no fold ever sees. The end given here is one past the last record a
+    read_committed reader gets, so that `end - (position + 1)` is 0 once all is folded.
+    """
 
     def __init__(self, *, kafka: KafkaConnection, timeout: float = 2.0) -> None:
         self._kafka = kafka
         self._consumer = AIOKafkaConsumer(
-            **aiokafka_options(kafka), group_id=None, enable_auto_commit=False
+            **aiokafka_options(kafka),
+            group_id=None,
+            enable_auto_commit=False,
+            isolation_level="read_committed",  # the end is the last stable offset
         )
         self._timeout = timeout
         self._started = False
@@ -95,12 +106,7 @@ class EndOffsets:
         # start(), and a refused start would fail the connector's step for good.
         self._starting = asyncio.Lock()
         self._partitions: dict[str, list[TopicPartition]] = {}  # partitions rarely change
-
-    async def _ensure_started(self) -> None:
-        async with self._starting:
-            if not self._started:
-                await self._consumer.start()
-                self._started = True
+        self._records_end = RecordsEnd(self._consumer)
 
     async def start(self) -> None:
         try:
@@ -108,6 +114,14 @@ class EndOffsets:
                 await self._ensure_started()
         except (KafkaError, TimeoutError):
             log.warning("Kafka unreachable at start-up; /v1/status will show no lag yet")
+
+    async def _ensure_started(self) -> None:
+        # Start-up (the connector) and the first /readyz race to start the consumer; a
+        # second start() of an aiokafka consumer fails its assertion, for good.
+        async with self._starting:
+            if not self._started:
+                await self._consumer.start()
+                self._started = True
 
     async def stop(self) -> None:
         if self._started:
@@ -121,9 +135,51 @@ class EndOffsets:
                     found = await topic_partitions(kafka=self._kafka, topic=topic)
                     self._partitions[topic] = [TopicPartition(topic, p) for p in found]
                 ends = await self._consumer.end_offsets(self._partitions[topic])
+                return {tp.partition: await self._records_end(tp, end) for tp, end in ends.items()}
         except (KafkaError, TimeoutError):
             return None
-        return {tp.partition: offset for tp, offset in ends.items()}
+
+
+class RecordsEnd:
+    """One past the last record a read_committed reader gets below `end`, found by
+    reading the partition's tail (a small window, wider when it holds no record), and
+    remembered per end offset."""
+
+    WINDOW = 16
+
+    def __init__(self, consumer: AIOKafkaConsumer) -> None:
+        self._consumer = consumer
+        self._known: dict[TopicPartition, tuple[int, int]] = {}  # end -> records' end
+
+    async def __call__(self, tp: TopicPartition, end: int) -> int:
+        known = self._known.get(tp)
+        if known is not None and known[0] == end:
+            return known[1]
+        records_end = 0
+        window = self.WINDOW
+        while end > 0:
+            start = max(0, end - window)
+            last = await self._last_record(tp, start, end)
+            if last is not None:
+                records_end = last + 1
+                break
+            if start == 0:
+                break
+            window *= 8
+        self._known[tp] = (end, records_end)
+        return records_end
+
+    async def _last_record(self, tp: TopicPartition, start: int, end: int) -> int | None:
+        if tp not in self._consumer.assignment():
+            self._consumer.assign([*self._consumer.assignment(), tp])
+        self._consumer.seek(tp, start)
+        last: int | None = None
+        while await self._consumer.position(tp) < end:
+            fetched = await self._consumer.getmany(tp, timeout_ms=200)
+            for raw in fetched.get(tp, []):
+                if raw.offset < end:
+                    last = raw.offset
+        return last
 
 
 class FeedTail:

@@ -106,6 +106,8 @@ def register_consumer(
         max_records=max_records,
         batch_timeout_ms=batch_wait_ms,
         auto_offset_reset="earliest",
+        # Intake publishes each batch in a transaction: an aborted one is never folded.
+        isolation_level="read_committed",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         listener=listener,
         parser=tolerant_parser,  # poison reaches the handler, whatever its bytes

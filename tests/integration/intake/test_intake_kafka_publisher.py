@@ -30,7 +30,7 @@ async def test_a_producer_whose_sender_died_is_replaced(
     event = complaint_filed()
     await publisher.start()
     try:
-        first: Any = publisher._producer._producer  # aiokafka's, inside shared/producer.py
+        first: Any = publisher._single._producer
         # What a fatal error in aiokafka leaves behind: a producer whose sender has stopped.
         first._sender.sender_task.cancel()
 
@@ -44,7 +44,7 @@ async def test_a_producer_whose_sender_died_is_replaced(
         await publisher.publish(
             event_records([event], topic=topics.events, recorded_at=datetime.now(UTC))
         )
-        replaced = publisher._producer._producer
+        replaced = publisher._single._producer
         records = await read_topic(kafka, topics.events)
     finally:
         await publisher.stop()

@@ -1,0 +1,307 @@
+"""One chaos run: start the system, feed the load, kill -9 each part in turn, check.
+
+Repeatable by seed: the seed picks the history, the pauses between faults, how long
+each part stays down and when a rebuild is killed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import statistics
+import sys
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+from bench.generator import Generator
+from shared.kafka_topics import read_to_end
+from tests.chaos.load import Load
+from tests.chaos.parts import INTAKE_TOKEN, READ_TOKEN, System, ready
+from tests.support.assessment_env import oracle
+from tests.support.processes import tagged_processes
+from tests.support.projections import live_schema, read_projection
+
+PLANS = {
+    "short": ["assessment", "rebuild", "intake", "postgres", "broker"],
+    "long": [
+        "assessment", "intake", "assessment", "postgres", "rebuild", "broker",
+        "assessment", "intake", "rebuild", "postgres", "broker", "assessment",
+    ],
+}  # fmt: skip
+RECOVERY_TIMEOUT_S = 180.0
+MAX_EVENTS = 50_000  # the seeded history's length; a run sends a prefix of it
+
+
+@dataclass
+class Fault:
+    kind: str
+    at_s: float  # since the load started
+    down_s: float
+    recovery_s: float | None = None
+    note: str = ""
+    restarted_at: float = 0.0  # monotonic clock
+
+
+@dataclass
+class Report:
+    seed: int
+    plan: str
+    faults: list[Fault] = field(default_factory=list)
+    statuses: Counter[str] = field(default_factory=Counter)
+    accepted: int = 0
+    lost_in_log: int = 0
+    copies_in_log: int = 0
+    unaccepted_in_log: int = 0
+    lost_in_projection: int = 0
+    doubled_in_projection: int = 0
+    matches_oracle: bool = False
+    refused: list[tuple[int, str]] = field(default_factory=list)
+    left_running: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        recovered = all(f.recovery_s is not None for f in self.faults)
+        return (
+            recovered
+            and self.matches_oracle
+            and self.lost_in_log == 0
+            and self.unaccepted_in_log == 0
+            and self.lost_in_projection == 0
+            and self.doubled_in_projection == 0
+            and not self.refused
+            and not self.left_running
+            and not self.problems
+        )
+
+    def lines(self) -> list[str]:
+        out = [f"chaos seed={self.seed} plan={self.plan}", "faults (kill -9, in turn):"]
+        for f in self.faults:
+            recovered = "NOT RECOVERED" if f.recovery_s is None else f"{f.recovery_s:6.1f} s"
+            out.append(
+                f"  t={f.at_s:6.1f} s  {f.kind:<10} down {f.down_s:4.1f} s  "
+                f"restart -> ready & lag 0: {recovered}  {f.note}"
+            )
+        out.append("recovery per kind (restart -> /readyz 200 on both services and lag 0):")
+        kinds = sorted({f.kind for f in self.faults})
+        for kind in kinds:
+            times = [f.recovery_s for f in self.faults if f.kind == kind and f.recovery_s]
+            if times:
+                out.append(
+                    f"  {kind:<10} n={len(times)}  median {statistics.median(times):5.1f} s"
+                    f"  max {max(times):5.1f} s"
+                )
+        out += [
+            f"accepted (202) events: {self.accepted}",
+            f"lost: {self.lost_in_log} from events.v1, {self.lost_in_projection} from the "
+            "projections",
+            f"doubled in the projections: {self.doubled_in_projection}",
+            f"copies in events.v1 from client retries (deduped by id): {self.copies_in_log}",
+            f"in events.v1 but never answered 202: {self.unaccepted_in_log}",
+            f"projections equal the domain oracle: {self.matches_oracle}",
+            "intake's answers: "
+            + ", ".join(f"{code} x{n}" for code, n in sorted(self.statuses.items())),
+        ]
+        out += [f"refused (not retryable): {status} {body}" for status, body in self.refused]
+        out += [f"still running after the run: {line}" for line in self.left_running]
+        out += [f"problem: {problem}" for problem in self.problems]
+        out.append("PASS" if self.ok else "FAIL")
+        return out
+
+
+def progress(message: str) -> None:
+    """What the run is doing, as it does it (stderr; the report goes to stdout)."""
+    print(f"{time.strftime('%H:%M:%S')} chaos: {message}", file=sys.stderr, flush=True)
+
+
+class Chaos:
+    def __init__(self, *, seed: int, plan: str, events: int, brokers: int, logs: Path) -> None:
+        self.rng = random.Random(seed)
+        self.report = Report(seed=seed, plan=plan)
+        self.plan = PLANS[plan]
+        self.tag = f"chaos-{uuid.uuid4().hex[:8]}"
+        self.system = System.create(self.tag, logs=logs, brokers=brokers)
+        history = Generator(seed=seed, units=12, staff_per_unit=5)
+        self.load = Load(
+            history=history.events(MAX_EVENTS, span_days=600),
+            minimum=events,
+            batch=10,
+            pause_s=0.2,
+        )
+
+    async def run(self) -> Report:
+        try:
+            await self.system.start()
+            await self._under_load()
+            await self._check()
+        finally:
+            await asyncio.to_thread(self.system.stop)
+            await self._check_nothing_left()
+        return self.report
+
+    async def _under_load(self) -> None:
+        started = time.monotonic()
+        sending = asyncio.create_task(self.load.run(self.system.intake_url, INTAKE_TOKEN))
+        try:
+            for kind in self.plan:
+                await asyncio.sleep(self.rng.uniform(1.0, 3.0))
+                fault = Fault(kind, time.monotonic() - started, self.rng.uniform(0.5, 3.0))
+                progress(f"kill -9 {kind} (down {fault.down_s:.1f} s)")
+                await getattr(self, f"_kill_{kind}")(fault)
+                progress(f"{kind} restarted")
+                fault.recovery_s = await self._recovery(fault)
+                progress(f"{kind}: recovered in {fault.recovery_s} s")
+                self.report.faults.append(fault)
+        except BaseException:
+            sending.cancel()  # a part that did not come back: the client would retry forever
+            raise
+        finally:
+            self.load.faults_over.set()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sending
+
+    # Each fault: kill -9, stay down a while, restart, and return the restart instant.
+    async def _kill_assessment(self, fault: Fault) -> None:
+        service = self.system.assessment
+        assert service is not None
+        service.kill()
+        await asyncio.sleep(fault.down_s)
+        fault.restarted_at = time.monotonic()
+        service.start()
+
+    async def _kill_intake(self, fault: Fault) -> None:
+        service = self.system.intake
+        assert service is not None
+        service.kill()
+        await asyncio.sleep(fault.down_s)
+        fault.restarted_at = time.monotonic()
+        service.start()
+
+    async def _kill_rebuild(self, fault: Fault) -> None:
+        replay = self.system.start_replay()
+        await asyncio.sleep(fault.down_s + 1.0)  # into the rebuild (start-up takes ~1 s)
+        running = replay.poll() is None
+        replay.kill()
+        await asyncio.to_thread(replay.wait, 30)
+        fault.note = "killed mid-rebuild" if running else "the rebuild had finished"
+        fault.restarted_at = time.monotonic()
+        again = self.system.start_replay()
+        code = await asyncio.to_thread(again.wait, RECOVERY_TIMEOUT_S)
+        if code != 0:
+            self.report.problems.append(f"the replay after a killed one exited {code}")
+
+    async def _kill_postgres(self, fault: Fault) -> None:
+        self.system.postgres.kill()
+        await asyncio.sleep(fault.down_s)
+        fault.restarted_at = time.monotonic()
+        await self._retry_start(self.system.postgres.start, "postgres")
+
+    async def _kill_broker(self, fault: Fault) -> None:
+        victim = self.system.brokers.victim(self.rng.randrange(len(self.system.brokers.nodes)))
+        victim.kill()
+        await asyncio.sleep(fault.down_s)
+        fault.restarted_at = time.monotonic()
+        await self._retry_start(victim.start, "broker")
+
+    async def _retry_start(self, start: Any, what: str) -> None:
+        """A killed server's leftovers (backends, a port in TIME_WAIT) may hold it back
+        for a moment after kill -9: the stack script is run again until it starts."""
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                await asyncio.to_thread(start)
+                return
+            except RuntimeError as error:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{what} did not start again") from error
+                await asyncio.sleep(0.5)
+
+    async def _recovery(self, fault: Fault) -> float | None:
+        restarted = fault.restarted_at
+        deadline = restarted + RECOVERY_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if await self._recovered():
+                return time.monotonic() - restarted
+            await asyncio.sleep(0.2)
+        return None
+
+    async def _recovered(self) -> bool:
+        intake, assessment = self.system.intake, self.system.assessment
+        assert intake is not None
+        assert assessment is not None
+        both_ready = await asyncio.to_thread(lambda: ready(intake.port) and ready(assessment.port))
+        return both_ready and await self._lag() == 0
+
+    async def _lag(self) -> int | None:
+        try:
+            async with httpx.AsyncClient(timeout=5) as client:
+                answer = await client.get(
+                    f"{self.system.assessment_url}/v1/status",
+                    headers={"Authorization": f"Bearer {READ_TOKEN}"},
+                )
+        except httpx.HTTPError:
+            return None
+        if answer.status_code != 200:
+            return None
+        lag = answer.json().get("lag")
+        return lag if isinstance(lag, int) else None
+
+    async def _check(self) -> None:
+        report, load = self.report, self.load
+        report.statuses = load.statuses
+        report.refused = load.refused
+        accepted = {event["id"]: event for event in load.accepted}
+        report.accepted = len(load.accepted)
+        if report.accepted < load.minimum:
+            report.problems.append(f"only {report.accepted} events were accepted")
+        deadline = time.monotonic() + RECOVERY_TIMEOUT_S
+        while not await self._recovered():
+            if time.monotonic() > deadline:
+                report.problems.append("never caught up after the load")
+                break
+            await asyncio.sleep(0.2)
+
+        logged = await read_to_end(
+            kafka=self.system.brokers.kafka,
+            topic=self.system.topics.events,
+            limit=10 * MAX_EVENTS,
+        )
+        in_log = Counter(orjson.loads(r.value)["id"] for r in logged if r.value)
+        report.lost_in_log = len(set(accepted) - set(in_log))
+        report.copies_in_log = sum(n - 1 for n in in_log.values())
+        report.unaccepted_in_log = len(set(in_log) - set(accepted))
+
+        conn = await self.system.connect()
+        try:
+            projection = await read_projection(conn, await live_schema(conn))
+        finally:
+            await conn.close()
+        report.lost_in_projection = max(0, len(accepted) - projection.events)
+        report.doubled_in_projection = max(0, projection.events - len(accepted))
+        expected = oracle(list(accepted.values()))
+        report.matches_oracle = projection.rows() == (
+            list(expected.warnings),
+            list(expected.alerts),
+            list(expected.complaints),
+        )
+
+    async def _check_nothing_left(self) -> None:
+        deadline = time.monotonic() + 30
+        while left := tagged_processes(self.tag):
+            if time.monotonic() > deadline:
+                self.report.left_running = left
+                return
+            await asyncio.sleep(0.3)
+
+
+def run_chaos(*, seed: int, plan: str, events: int, logs: Path, brokers: int = 1) -> Report:
+    chaos = Chaos(seed=seed, plan=plan, events=events, brokers=brokers, logs=logs)
+    return asyncio.run(chaos.run())
