@@ -83,7 +83,7 @@ def test_the_kafka_password_may_come_from_a_file(
     secret.write_text("from-a-file\n")
     monkeypatch.delenv("KAFKA_SASL_PASSWORD")
     monkeypatch.setenv("KAFKA_SASL_PASSWORD_FILE", str(secret))
-    monkeypatch.setenv("INTAKE_TOKENS", '{"dev-token": "*"}')
+    monkeypatch.setenv("INTAKE_TOKENS", f'{{"{A}": "*"}}')
 
     assert load_settings(IntakeSettings).kafka.password == "from-a-file"
 
@@ -91,7 +91,7 @@ def test_the_kafka_password_may_come_from_a_file(
 def test_sasl_ssl_without_a_principal_fails_fast(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("KAFKA_SASL_USERNAME")
 
-    message = failure(monkeypatch, INTAKE_TOKENS='{"a": "*"}')
+    message = failure(monkeypatch, INTAKE_TOKENS=f'{{"{A}": "*"}}')
 
     assert "KAFKA_SASL_USERNAME" in message
     assert "kafka-s3cret" not in message
@@ -101,7 +101,7 @@ def test_a_missing_password_file_fails_fast(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.delenv("KAFKA_SASL_PASSWORD")
 
     message = failure(
-        monkeypatch, INTAKE_TOKENS='{"a": "*"}', KAFKA_SASL_PASSWORD_FILE="/nonexistent/pw"
+        monkeypatch, INTAKE_TOKENS=f'{{"{A}": "*"}}', KAFKA_SASL_PASSWORD_FILE="/nonexistent/pw"
     )
 
     assert "KAFKA_SASL_PASSWORD_FILE" in message
