@@ -1,0 +1,89 @@
+"""Per-event cost of each step of the rebuild's decode worker (not a test, a measurement).
+
+Runs `adapters.bulk_decode.decode_chunk`'s steps one at a time over batches of generated
+events in the contract's wire form (as `make bench` writes them), in one process, and
+prints µs/event per step with the collector as the services tune it and with it off:
+the difference is the cyclic collector walking the objects a batch keeps alive.
+Relative costs are meaningful on a loaded machine; absolute ones less so.
+
+    .venv/bin/python -m bench.decode_profile --events 100000 --batch 20000
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import orjson
+
+from bench.generator import Generator, units_for
+from services.assessment.adapters.bulk_decode import _csv
+from services.assessment.adapters.projection_store import fact_rows
+from services.assessment.service_layer.facts import facts_from_events
+from services.assessment.service_layer.records import decode_value, store_problem
+from shared.events import content_digest
+from shared.runtime import tune_garbage_collector
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def values(n: int) -> list[bytes]:
+    return [
+        orjson.dumps({**event, "recorded_at": "2026-11-01T00:00:00Z"})
+        for event in Generator(seed=2026, units=units_for(n)).events(n)
+    ]
+
+
+def steps(batch: list[bytes]) -> dict[str, float]:
+    """Seconds per step over one batch; every step's results stay alive, as in a worker."""
+    seconds: dict[str, float] = {}
+
+    def timed(name: str, work: Callable[[], Any]) -> Any:
+        started = time.perf_counter()
+        result = work()
+        seconds[name] = time.perf_counter() - started
+        return result
+
+    events = timed("parse (pydantic)", lambda: [decode_value(v, "1") for v in batch])
+    timed("store_problem", lambda: [store_problem(e) for e in events])
+    timed("content_digest", lambda: [content_digest(e) for e in events])
+    facts = timed("facts_from_events", lambda: facts_from_events(events))
+    rows = timed("fact_rows", lambda: fact_rows(facts, TZ))
+    timed("csv", lambda: {table: _csv(r) for table, r in rows.items()})
+    return seconds
+
+
+def measure(data: list[bytes], batch: int) -> dict[str, float]:
+    total: dict[str, float] = {}
+    for start in range(0, len(data), batch):
+        for name, s in steps(data[start : start + batch]).items():
+            total[name] = total.get(name, 0.0) + s
+    return {name: s / len(data) * 1e6 for name, s in total.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=20_000)
+    args = parser.parse_args()
+    data = values(args.events)
+    tune_garbage_collector()
+    gc.collect()
+    with_gc = measure(data, args.batch)
+    gc.disable()
+    without_gc = measure(data, args.batch)
+    gc.enable()
+    print(f"{'step':<20}{'µs/event gc tuned':>20}{'µs/event gc off':>18}")
+    for name in with_gc:
+        print(f"{name:<20}{with_gc[name]:>20.2f}{without_gc[name]:>18.2f}")
+    print(f"{'total':<20}{sum(with_gc.values()):>20.2f}{sum(without_gc.values()):>18.2f}")
+    print(json.dumps({"gc_tuned_us": with_gc, "gc_off_us": without_gc}))
+
+
+if __name__ == "__main__":
+    main()
