@@ -119,7 +119,8 @@ def mutated(draw: st.DrawFn) -> bytes:
     raw = orjson.dumps(event)
     if action == "splice":
         at = draw(st.integers(min_value=0, max_value=len(raw)))
-        raw = raw[:at] + draw(st.sampled_from([b"", b",", b"}", b'\\ud800', b"\x00", b"\xff"])) + raw[at:]
+        piece = draw(st.sampled_from([b"", b",", b"}", b"\\ud800", b"\x00", b"\xff"]))
+        raw = raw[:at] + piece + raw[at:]
     return raw
 
 
