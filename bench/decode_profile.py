@@ -2,9 +2,11 @@
 
 Runs `adapters.bulk_decode.decode_chunk`'s steps one at a time over batches of generated
 events in the contract's wire form (as `make bench` writes them), in one process, and
-prints µs/event per step with the collector as the services tune it and with it off:
+prints µs/event per step — through the pydantic contract (before) and through the
+msgspec Structs (after) — with the collector as the services tune it and with it off:
 the difference is the cyclic collector walking the objects a batch keeps alive.
-Relative costs are meaningful on a loaded machine; absolute ones less so.
+Timed in CPU seconds of this process (time.process_time): a loaded machine stretches
+wall time, much less the CPU a step uses; relative costs are the figures to trust.
 
     .venv/bin/python -m bench.decode_profile --events 100000 --batch 20000
 """
@@ -25,8 +27,12 @@ from bench.generator import Generator, units_for
 from services.assessment.adapters.bulk_decode import _csv
 from services.assessment.adapters.projection_store import fact_rows
 from services.assessment.service_layer.facts import facts_from_events
-from services.assessment.service_layer.records import decode_value, store_problem
-from shared.events import content_digest
+from services.assessment.service_layer.records import (
+    decode_value,
+    decode_value_fast,
+    digest_of,
+    store_problem,
+)
 from shared.runtime import tune_garbage_collector
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -39,29 +45,30 @@ def values(n: int) -> list[bytes]:
     ]
 
 
-def steps(batch: list[bytes]) -> dict[str, float]:
+def steps(batch: list[bytes], *, fast: bool) -> dict[str, float]:
     """Seconds per step over one batch; every step's results stay alive, as in a worker."""
     seconds: dict[str, float] = {}
 
     def timed(name: str, work: Callable[[], Any]) -> Any:
-        started = time.perf_counter()
+        started = time.process_time()
         result = work()
-        seconds[name] = time.perf_counter() - started
+        seconds[name] = time.process_time() - started
         return result
 
-    events = timed("parse (pydantic)", lambda: [decode_value(v, "1") for v in batch])
+    decode = decode_value_fast if fast else decode_value
+    events: list[Any] = timed("parse", lambda: [decode(v, "1") for v in batch])
     timed("store_problem", lambda: [store_problem(e) for e in events])
-    timed("content_digest", lambda: [content_digest(e) for e in events])
+    timed("content_digest", lambda: [digest_of(e) for e in events])
     facts = timed("facts_from_events", lambda: facts_from_events(events))
     rows = timed("fact_rows", lambda: fact_rows(facts, TZ))
     timed("csv", lambda: {table: _csv(r) for table, r in rows.items()})
     return seconds
 
 
-def measure(data: list[bytes], batch: int) -> dict[str, float]:
+def measure(data: list[bytes], batch: int, *, fast: bool) -> dict[str, float]:
     total: dict[str, float] = {}
     for start in range(0, len(data), batch):
-        for name, s in steps(data[start : start + batch]).items():
+        for name, s in steps(data[start : start + batch], fast=fast).items():
             total[name] = total.get(name, 0.0) + s
     return {name: s / len(data) * 1e6 for name, s in total.items()}
 
@@ -74,15 +81,21 @@ def main() -> None:
     data = values(args.events)
     tune_garbage_collector()
     gc.collect()
-    with_gc = measure(data, args.batch)
-    gc.disable()
-    without_gc = measure(data, args.batch)
-    gc.enable()
-    print(f"{'step':<20}{'µs/event gc tuned':>20}{'µs/event gc off':>18}")
-    for name in with_gc:
-        print(f"{name:<20}{with_gc[name]:>20.2f}{without_gc[name]:>18.2f}")
-    print(f"{'total':<20}{sum(with_gc.values()):>20.2f}{sum(without_gc.values()):>18.2f}")
-    print(json.dumps({"gc_tuned_us": with_gc, "gc_off_us": without_gc}))
+    columns: dict[str, dict[str, float]] = {}
+    for fast in (False, True):
+        form = "msgspec" if fast else "pydantic"
+        columns[f"{form} gc tuned"] = measure(data, args.batch, fast=fast)
+        gc.disable()
+        columns[f"{form} gc off"] = measure(data, args.batch, fast=fast)
+        gc.enable()
+    names = list(next(iter(columns.values())))
+    print(f"{'µs/event':<18}" + "".join(f"{title:>20}" for title in columns))
+    for name in [*names, "total"]:
+        cells = (
+            sum(column.values()) if name == "total" else column[name] for column in columns.values()
+        )
+        print(f"{name:<18}" + "".join(f"{cell:>20.2f}" for cell in cells))
+    print(json.dumps(columns))
 
 
 if __name__ == "__main__":
