@@ -66,7 +66,7 @@ class Poison:
     record: Record
     reason: str  # short code: REASONS
     errors: str  # JSON text with the details
-    event: Event | None = None  # when it decoded (a conflict, a store or rule failure)
+    event: Event | FastEvent | None = None  # when it decoded (a conflict, a store or rule failure)
 
 
 # Why a record is parked (the `dlq-reason` header and `assessment deadletters --reason`).
@@ -84,12 +84,12 @@ REASONS = (
 
 @dataclass(frozen=True, slots=True)
 class Decoded:
-    events: list[Event]
+    events: list[Event | FastEvent]
     poison: list[Poison]
 
 
 def decode(records: Iterable[Record]) -> Decoded:
-    events: list[Event] = []
+    events: list[Event | FastEvent] = []
     poison: list[Poison] = []
     for record in records:
         outcome = decode_one(record)
@@ -100,15 +100,16 @@ def decode(records: Iterable[Record]) -> Decoded:
     return Decoded(events=events, poison=poison)
 
 
-def decode_one(record: Record) -> Event | Poison:
-    outcome = decode_value(record.value, record.header(topics.HEADER_SCHEMA_VERSION))
+def decode_one(record: Record) -> Event | FastEvent | Poison:
+    """Through the msgspec Structs when they can decide, else the pydantic contract."""
+    outcome = decode_value_fast(record.value, record.header(topics.HEADER_SCHEMA_VERSION))
     if isinstance(outcome, tuple):
         reason, errors = outcome
         return Poison(record, reason, errors)
     return outcome
 
 
-def decode_checked(record: Record) -> Event | Poison:
+def decode_checked(record: Record) -> Event | FastEvent | Poison:
     """`decode_one`, and the event must also fit the store."""
     outcome = decode_one(record)
     if isinstance(outcome, Poison):
