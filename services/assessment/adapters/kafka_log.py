@@ -85,20 +85,34 @@ class EndOffsets:
 
     def __init__(self, *, bootstrap: str, timeout: float = 2.0) -> None:
         self._bootstrap = bootstrap
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False
-        )
+        self._consumer = self._new_consumer()
         self._timeout = timeout
         self._started = False
+        # start() runs from the connector's retries and from status/lag queries: one at a
+        # time, and at most once per consumer (aiokafka asserts "Did you call `start`
+        # twice?" otherwise, which made every later connection attempt fail for good).
+        self._starting = asyncio.Lock()
         self._partitions: dict[str, list[TopicPartition]] = {}  # partitions rarely change
 
-    async def start(self) -> None:
-        try:
-            async with asyncio.timeout(10):
-                await self._consumer.start()
-            self._started = True
-        except (KafkaError, TimeoutError):
-            log.warning("Kafka unreachable at start-up; /v1/status will show no lag yet")
+    def _new_consumer(self) -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap, group_id=None, enable_auto_commit=False
+        )
+
+    async def start(self, within: float = 10) -> bool:
+        async with self._starting:
+            if self._started:
+                return True
+            try:
+                async with asyncio.timeout(within):
+                    await self._consumer.start()
+                self._started = True
+            except (KafkaError, TimeoutError):
+                # A start cut short leaves the client half set up: start afresh next time.
+                await self._consumer.stop()
+                self._consumer = self._new_consumer()
+                log.warning("Kafka unreachable at start-up; /v1/status will show no lag yet")
+            return self._started
 
     async def stop(self) -> None:
         if self._started:
@@ -106,10 +120,9 @@ class EndOffsets:
 
     async def __call__(self, topic: str) -> dict[int, int] | None:
         try:
+            if not await self.start(self._timeout):
+                return None
             async with asyncio.timeout(self._timeout):
-                if not self._started:
-                    await self._consumer.start()
-                    self._started = True
                 if not self._partitions.get(topic):
                     found = await topic_partitions(bootstrap=self._bootstrap, topic=topic)
                     self._partitions[topic] = [TopicPartition(topic, p) for p in found]
