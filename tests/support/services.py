@@ -16,6 +16,7 @@ import asyncpg
 import httpx
 
 from shared.kafka_topics import delete_topics, ensure_topics, platform_topics
+from shared.tokens import token_digest
 from shared.topics import TopicNames
 from tests.support.assessment_env import READ_TOKEN
 from tests.support.kafka import publish_recorded
@@ -91,7 +92,7 @@ async def running_services(
         "KAFKA_TOPIC_PREFIX": prefix,
         "TOPIC_PARTITIONS": "3",
         "ASSESSMENT_GROUP": f"assessment-{unique}",
-        "READ_TOKENS": READ_TOKEN,
+        "READ_TOKENS": token_digest(READ_TOKEN),  # the service takes digests only
         "LOG_LEVEL": "INFO",
     }
     await ensure_topics(bootstrap=kafka_bootstrap, specs=platform_topics(topics), partitions=3)
@@ -101,7 +102,8 @@ async def running_services(
     intake_port = free_port()
     intake = ServiceProcess(
         [str(BIN / "intake"), "serve"],
-        env={**env, "INTAKE_PORT": str(intake_port), "INTAKE_TOKENS": f"{INTAKE_TOKEN}=*",
+        env={**env, "INTAKE_PORT": str(intake_port),
+             "INTAKE_TOKENS": f"{token_digest(INTAKE_TOKEN)}=*",  # digests only
              "INTAKE_RAW_GROUP": f"intake-raw-{unique}"},
         port=intake_port,
         log=logs / "intake.log",
