@@ -20,7 +20,7 @@ $(UV):
 	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 $(BIN)/.installed: pyproject.toml uv.lock | $(UV)
-	UV_PYTHON_DOWNLOADS=never $(UV) sync --frozen --python $(PYTHON)
+	UV_PYTHON_DOWNLOADS=never $(UV) sync --frozen --compile-bytecode --python $(PYTHON)
 	@touch $@
 
 install: $(BIN)/.installed ## create .venv from uv.lock (and the uv tool itself)

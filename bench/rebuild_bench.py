@@ -6,7 +6,8 @@ In one run, on the real local Kafka and PostgreSQL:
   (b) rebuild — `assessment replay` folds every projection from that topic into a
       new version (a separate process: its peak RSS is its own);
   (c) live — intake 202 → visible in the query API, at a steady 500 events/s.
-Prints a table and a final JSON line.
+Prints a table and a final JSON line, and appends that JSON with the commit id to
+docs/bench/history.jsonl.
 """
 
 from __future__ import annotations
@@ -240,6 +241,39 @@ def main() -> None:
     result = asyncio.run(run(args))
     print_table(result)
     print(json.dumps(result))
+    append_history(result)
+
+
+HISTORY = Path(__file__).resolve().parent.parent / "docs" / "bench" / "history.jsonl"
+
+
+def append_history(result: dict[str, float | int | None]) -> None:
+    """One line per run with the commit it measured (progress you can see over time).
+    `load` is the 1-minute load average at the end: figures from a busy machine say so."""
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        cwd=HISTORY.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],
+        cwd=HISTORY.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    line = {
+        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "commit": (commit or "unknown") + ("+dirty" if dirty else ""),
+        "load": round(os.getloadavg()[0], 1),
+        "cpus": os.cpu_count(),
+        **result,
+    }
+    HISTORY.parent.mkdir(parents=True, exist_ok=True)
+    with HISTORY.open("a") as out:
+        out.write(json.dumps(line) + "\n")
 
 
 if __name__ == "__main__":

@@ -22,8 +22,9 @@ from zoneinfo import ZoneInfo
 
 from services.assessment.adapters.projection_store import fact_rows
 from services.assessment.service_layer.facts import facts_from_events
-from services.assessment.service_layer.records import decode_value, store_problem
-from shared.events import Event, content_digest
+from services.assessment.service_layer.records import decode_value_fast, digest_of, store_problem
+from shared.events import Event
+from shared.fast_events import FastEvent
 from shared.runtime import tune_garbage_collector
 
 
@@ -62,17 +63,17 @@ def decode_chunk(
 ) -> DecodedChunk:
     """`positions`: (partition, offset) of each value; with the content digest they
     place every copy of an event in the total order (see service_layer/identity.py)."""
-    events: list[Event] = []
+    events: list[Event | FastEvent] = []
     identities: list[tuple[Any, ...]] = []
     poison = 0
     for value, version, (partition, offset) in zip(values, schema_versions, positions, strict=True):
-        outcome = decode_value(value, version)
+        outcome = decode_value_fast(value, version)
         if isinstance(outcome, tuple) or store_problem(outcome) is not None:
             poison += 1
             continue
         events.append(outcome)
         identities.append(
-            (outcome.source, outcome.id, "\\x" + content_digest(outcome).hex(),
+            (outcome.source, outcome.id, "\\x" + digest_of(outcome).hex(),
              outcome.recorded_at, partition, offset)
         )  # fmt: skip
     rows = fact_rows(facts_from_events(events), ZoneInfo(time_zone))

@@ -94,34 +94,39 @@ class EndOffsets:
 
     def __init__(self, *, kafka: KafkaConnection, timeout: float = 2.0) -> None:
         self._kafka = kafka
-        self._consumer = AIOKafkaConsumer(
-            **aiokafka_options(kafka),
+        self._consumer = self._new_consumer()
+        self._records_end = RecordsEnd(self._consumer)
+        self._timeout = timeout
+        self._started = False
+        # start() runs from the connector's retries and from status/lag queries: one at a
+        # time, and at most once per consumer (aiokafka asserts "Did you call `start`
+        # twice?" otherwise, which made every later connection attempt fail for good).
+        self._starting = asyncio.Lock()
+        self._partitions: dict[str, list[TopicPartition]] = {}  # partitions rarely change
+
+    def _new_consumer(self) -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
+            **aiokafka_options(self._kafka),
             group_id=None,
             enable_auto_commit=False,
             isolation_level="read_committed",  # the end is the last stable offset
         )
-        self._timeout = timeout
-        self._started = False
-        # The connector and the lag sampler may both start it: aiokafka refuses a second
-        # start(), and a refused start would fail the connector's step for good.
-        self._starting = asyncio.Lock()
-        self._partitions: dict[str, list[TopicPartition]] = {}  # partitions rarely change
-        self._records_end = RecordsEnd(self._consumer)
 
-    async def start(self) -> None:
-        try:
-            async with asyncio.timeout(10):
-                await self._ensure_started()
-        except (KafkaError, TimeoutError):
-            log.warning("Kafka unreachable at start-up; /v1/status will show no lag yet")
-
-    async def _ensure_started(self) -> None:
-        # Start-up (the connector) and the first /readyz race to start the consumer; a
-        # second start() of an aiokafka consumer fails its assertion, for good.
+    async def start(self, within: float = 10) -> bool:
         async with self._starting:
-            if not self._started:
-                await self._consumer.start()
+            if self._started:
+                return True
+            try:
+                async with asyncio.timeout(within):
+                    await self._consumer.start()
                 self._started = True
+            except (KafkaError, TimeoutError):
+                # A start cut short leaves the client half set up: start afresh next time.
+                await self._consumer.stop()
+                self._consumer = self._new_consumer()
+                self._records_end = RecordsEnd(self._consumer)
+                log.warning("Kafka unreachable at start-up; /v1/status will show no lag yet")
+            return self._started
 
     async def stop(self) -> None:
         if self._started:
@@ -129,8 +134,9 @@ class EndOffsets:
 
     async def __call__(self, topic: str) -> dict[int, int] | None:
         try:
+            if not await self.start(self._timeout):
+                return None
             async with asyncio.timeout(self._timeout):
-                await self._ensure_started()
                 if not self._partitions.get(topic):
                     found = await topic_partitions(kafka=self._kafka, topic=topic)
                     self._partitions[topic] = [TopicPartition(topic, p) for p in found]

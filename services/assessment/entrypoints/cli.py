@@ -31,6 +31,7 @@ from services.assessment.service_layer.rebuild import (
     RebuildRefusedError,
     RebuildReport,
     rebuild,
+    switch_to,
 )
 from services.assessment.service_layer.records import REASONS
 from services.assessment.service_layer.retry import RetryReport, retry_parked
@@ -79,6 +80,14 @@ def replay(
     policy: Annotated[
         Path | None, typer.Option(help="Policy file for the new version (default: configured).")
     ] = None,
+    no_switch: Annotated[
+        bool,
+        typer.Option(
+            "--no-switch",
+            help="Build only (a what-if): print the difference from live, leave live "
+            "untouched; then `versions switch N` or `versions drop N`.",
+        ),
+    ] = False,
 ) -> None:
     """Rebuild every projection from the start of events.v1 into a new version, then
     switch the query API to it; the live version serves until then."""
@@ -90,7 +99,14 @@ def replay(
         raise typer.Exit(2) from None
     tune_garbage_collector()
     try:
-        report = asyncio.run(_replay(settings, chosen, note=f"replay {policy or 'configured'}"))
+        report = asyncio.run(
+            _replay(
+                settings,
+                chosen,
+                note=f"replay {policy or 'configured'}{' (no switch)' if no_switch else ''}",
+                switch=not no_switch,
+            )
+        )
     except RebuildRefusedError as error:
         console.print(f"[yellow]{error}[/yellow]")
         raise typer.Exit(3) from None
@@ -100,7 +116,9 @@ def replay(
     _print_report(report)
 
 
-async def _replay(settings: ProjectionSettings, policy: Policy, *, note: str) -> RebuildReport:
+async def _replay(
+    settings: ProjectionSettings, policy: Policy, *, note: str, switch: bool = True
+) -> RebuildReport:
     pool = await bootstrap.open_database(settings, as_owner=True)
     reader = HistoryReader(
         kafka=settings.kafka,
@@ -135,6 +153,7 @@ async def _replay(settings: ProjectionSettings, policy: Policy, *, note: str) ->
                 changes_topic=settings.topics.assessment_changes,
                 on_progress=on_progress,
                 note=note,
+                switch=switch,
             )
     finally:
         await reader.stop()
@@ -143,21 +162,32 @@ async def _replay(settings: ProjectionSettings, policy: Policy, *, note: str) ->
 
 def _print_report(report: RebuildReport) -> None:
     out = Console()
+    state = "is live" if report.switched else "is built, not live (what-if)"
     out.print(
-        f"[green]version {report.version} is live[/green] (policy {report.policy_version}): "
+        f"[green]version {report.version} {state}[/green] (policy {report.policy_version}): "
         f"{report.records:,} records in {report.seconds:.1f} s "
         f"({report.records_per_second:,.0f}/s), {report.poison} unusable"
     )
     out.print("phases (s): " + ", ".join(f"{k} {v}" for k, v in report.phases.items()))
     out.print(f"change feed: {report.changes_published} changes queued for subscribers")
-    if report.previous_version is not None:
+    if not report.switched:
+        out.print(
+            f"live version {report.previous_version} untouched; switch with "
+            f"`assessment versions switch {report.version}` or drop with "
+            f"`assessment versions drop {report.version}`"
+        )
+    elif report.previous_version is not None:
         out.print(
             f"previous version {report.previous_version} kept; drop it with "
             f"`assessment versions drop {report.previous_version}`"
         )
     if report.discarded_builds:
         out.print(f"discarded abandoned builds: {report.discarded_builds}")
-    table = Table(title="compared with the previous live version")
+    table = Table(
+        title="compared with the previous live version"
+        if report.switched
+        else "compared with the live version"
+    )
     for column in ("", "active before", "active after", "added", "revoked", "rule changed"):
         table.add_column(column, justify="right")
     for name, diff in (("warnings", report.warnings), ("alerts", report.alerts)):
@@ -236,6 +266,47 @@ def drop(version: Annotated[int, typer.Argument(help="The version number to drop
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(1) from None
     Console().print(f"dropped version {dropped.version} ({dropped.schema_name})")
+
+
+@versions_app.command("switch")
+def switch(version: Annotated[int, typer.Argument(help="The ready version to make live.")]) -> None:
+    """Make a ready version live (a `replay --no-switch` build, or an earlier live one):
+    it folds what it has not seen yet, and the change feed gets the difference."""
+    settings = _settings(ProjectionSettings)
+    tune_garbage_collector()
+    try:
+        report = asyncio.run(_switch(settings, version))
+    except versions.VersionError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
+    except RebuildRefusedError as error:
+        console.print(f"[yellow]{error}[/yellow]")
+        raise typer.Exit(3) from None
+    except RebuildLockLostError as error:
+        console.print(f"[red]{error}; run the switch again[/red]")
+        raise typer.Exit(4) from None
+    _print_report(report)
+
+
+async def _switch(settings: ProjectionSettings, version: int) -> RebuildReport:
+    pool = await bootstrap.open_database(settings, as_owner=True)
+    reader = HistoryReader(
+        kafka=settings.kafka,
+        topic=settings.topics.events,
+        batch_records=settings.assessment_rebuild_batch,
+    )
+    await reader.start()
+    try:
+        return await switch_to(
+            pool=pool,
+            database_url=settings.owner_url,
+            reader=reader,
+            version_number=version,
+            changes_topic=settings.topics.assessment_changes,
+        )
+    finally:
+        await reader.stop()
+        await pool.close()
 
 
 async def _drop(settings: ProjectionSettings, version: int) -> versions.Version:

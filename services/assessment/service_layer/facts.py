@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from services.assessment.domain.facts import (
@@ -11,12 +11,14 @@ from services.assessment.domain.facts import (
     EventKey,
     Finding,
 )
+from shared import fast_events as fast
 from shared.catalogue import CommendationKind, InspectionMode
 from shared.events import (
     CommendationRecorded,
     ComplaintFiled,
     ComplaintResolved,
     Event,
+    FindingData,
     InspectionRecorded,
 )
 
@@ -54,17 +56,24 @@ class FactBatch:
         )
 
 
-def facts_from_events(events: Iterable[Event]) -> FactBatch:
+def facts_from_events(events: Iterable[Event | fast.FastEvent]) -> FactBatch:
+    """From the pydantic contract's events or from their msgspec twins alike."""
     batch = FactBatch()
     for event in events:
         _add(batch, event)
     return batch
 
 
-def _add(batch: FactBatch, event: Event) -> None:
+def _findings(
+    findings: Sequence[FindingData] | Sequence[fast.FindingData],
+) -> Sequence[FindingData | fast.FindingData]:
+    return findings
+
+
+def _add(batch: FactBatch, event: Event | fast.FastEvent) -> None:
     key = EventKey(occurred_at=event.occurred_at, event_id=event.id, source=event.source)
     match event:
-        case ComplaintFiled(data=data):
+        case ComplaintFiled(data=data) | fast.ComplaintFiled(data=data):
             batch.filings.append(
                 ComplaintFiling(
                     key=key,
@@ -76,7 +85,7 @@ def _add(batch: FactBatch, event: Event) -> None:
                     handling=data.handling,
                 )
             )
-        case ComplaintResolved(data=data):
+        case ComplaintResolved(data=data) | fast.ComplaintResolved(data=data):
             batch.verdicts.append(
                 ComplaintVerdict(
                     key=key,
@@ -88,7 +97,7 @@ def _add(batch: FactBatch, event: Event) -> None:
                     obstructed=data.obstructed,
                 )
             )
-        case InspectionRecorded(data=data):
+        case InspectionRecorded(data=data) | fast.InspectionRecorded(data=data):
             batch.inspections.append(
                 InspectionFact(
                     key=key,
@@ -108,9 +117,9 @@ def _add(batch: FactBatch, event: Event) -> None:
                     code=finding.code,
                     unit_wide=finding.unit_wide,
                 )
-                for position, finding in enumerate(data.findings)
+                for position, finding in enumerate(_findings(data.findings))
             )
-        case CommendationRecorded(data=data):
+        case CommendationRecorded(data=data) | fast.CommendationRecorded(data=data):
             batch.commendations.append(
                 CommendationFact(
                     key=key,

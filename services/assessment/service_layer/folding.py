@@ -20,9 +20,8 @@ from services.assessment.domain.policy import Policy
 from services.assessment.service_layer.facts import facts_from_events
 from services.assessment.service_layer.identity import Copy, Identity, resolve
 from services.assessment.service_layer.projector import project
-from services.assessment.service_layer.records import Poison, Record, decode_checked
+from services.assessment.service_layer.records import Poison, Record, decode_checked, digest_of
 from services.assessment.service_layer.store import ProjectionStore
-from shared.events import content_digest
 
 
 class WriteTransaction(Protocol):
@@ -93,7 +92,7 @@ async def fold(
         if isinstance(outcome, Poison):
             poison.append(outcome)
         else:
-            copies.append(Copy(outcome, record, content_digest(outcome)))
+            copies.append(Copy(outcome, record, digest_of(outcome)))
 
     store = tx.store
     stored = await store.identities([c.key for c in copies])

@@ -19,6 +19,7 @@ from datetime import datetime
 
 from services.assessment.service_layer.records import Record
 from shared.events import Event
+from shared.fast_events import FastEvent
 
 Key = tuple[str, str]  # (source, id)
 Order = tuple[datetime, int, int]  # (recorded_at, partition, offset)
@@ -48,7 +49,7 @@ class Identity:
 class Copy:
     """One decoded copy in the batch."""
 
-    event: Event
+    event: Event | FastEvent
     record: Record
     digest: bytes
 

@@ -58,6 +58,7 @@ class RebuildReport:
     alerts: TableDiff | None
     phases: dict[str, float]  # seconds per phase: load, evaluate, index, catch_up, switch
     changes_published: int = 0  # the switch's changes queued for the change feed
+    switched: bool = True  # False: a what-if (`--no-switch`), compared with live only
 
     @property
     def records_per_second(self) -> float:
@@ -115,9 +116,12 @@ async def rebuild(
     changes_topic: str,
     on_progress: Progress | None = None,
     note: str | None = None,
+    switch: bool = True,
 ) -> RebuildReport:
     """Build a new version and switch to it; the switch queues, for the change feed,
-    the difference between the old live version and the new one."""
+    the difference between the old live version and the new one. With `switch=False`
+    the version is left 'ready' beside live (a what-if): the report compares it with
+    live, nothing reaches readers or the change feed; `switch_to` may switch later."""
     started = time.monotonic()
     lock = await RebuildLock.try_take(database_url)
     if lock is None:
@@ -144,6 +148,7 @@ async def rebuild(
                 plan=_Plan(on_progress),
                 started=started,
                 discarded=discarded,
+                switch=switch,
             )
         )
         lock.on_lost(build.cancel)  # stop at once: another rebuild may take over
@@ -170,10 +175,10 @@ async def _build_and_switch(
     plan: _Plan,
     started: float,
     discarded: list[int],
+    switch: bool,
 ) -> RebuildReport:
     writer = ProjectionWriter(pool)
     deadletters = _Poisoned()
-    topic = reader.topic
 
     phases: dict[str, float] = {}
     clock = _Stopwatch(phases)
@@ -199,6 +204,82 @@ async def _build_and_switch(
     async with pool.acquire() as conn:
         await bulk_store.create_indexes(conn, index_definitions)
     clock.lap("index")
+    if not switch:
+        async with pool.acquire() as conn:
+            await versions.set_state(conn, version.version, "ready")
+            live = await versions.live_version(conn)
+        return await _report(
+            pool, version, live, plan=plan, poison=deadletters.count, started=started,
+            discarded=discarded, phases=phases, published=0, switched=False,
+        )  # fmt: skip
+    previous, published = await _catch_up_and_switch(
+        pool=pool, lock=lock, reader=reader, version=version, positions=positions,
+        changes_topic=changes_topic, plan=plan, deadletters=deadletters, clock=clock,
+    )  # fmt: skip
+    return await _report(
+        pool, version, previous, plan=plan, poison=deadletters.count, started=started,
+        discarded=discarded, phases=phases, published=published, switched=True,
+    )  # fmt: skip
+
+
+async def switch_to(
+    *,
+    pool: asyncpg.Pool,
+    database_url: str,
+    reader: HistoryReader,
+    version_number: int,
+    changes_topic: str,
+    on_progress: Progress | None = None,
+) -> RebuildReport:
+    """Make a 'ready' version live (a `--no-switch` build, or a version switched away
+    from): fold what it has not seen yet, then switch exactly as a replay does, the
+    change feed learning the difference in the same transaction."""
+    started = time.monotonic()
+    lock = await RebuildLock.try_take(database_url)
+    if lock is None:
+        raise RebuildRefusedError("a rebuild is running; try again when it ends")
+    try:
+        async with pool.acquire() as conn:
+            version = await versions.get_version(conn, version_number)
+            if version is None:
+                raise versions.VersionError(f"projection version {version_number} does not exist")
+            if version.state != "ready":
+                raise versions.VersionError(
+                    f"version {version_number} is {version.state}; only a ready version can "
+                    "be switched to"
+                )
+            positions = await _positions_of(conn, version.schema_name, reader.topic)
+        phases: dict[str, float] = {}
+        plan = _Plan(on_progress)
+        deadletters = _Poisoned()
+        previous, published = await _catch_up_and_switch(
+            pool=pool, lock=lock, reader=reader, version=version, positions=positions,
+            changes_topic=changes_topic, plan=plan, deadletters=deadletters,
+            clock=_Stopwatch(phases),
+        )  # fmt: skip
+        return await _report(
+            pool, version, previous, plan=plan, poison=deadletters.count, started=started,
+            discarded=[], phases=phases, published=published, switched=True,
+        )  # fmt: skip
+    finally:
+        await lock.release()
+
+
+async def _catch_up_and_switch(
+    *,
+    pool: asyncpg.Pool,
+    lock: RebuildLock,
+    reader: HistoryReader,
+    version: versions.Version,
+    positions: dict[int, int],
+    changes_topic: str,
+    plan: _Plan,
+    deadletters: _Poisoned,
+    clock: _Stopwatch,
+) -> tuple[versions.Version | None, int]:
+    """(the version that was live, changes queued for the feed)."""
+    writer = ProjectionWriter(pool)
+    topic = reader.topic
     # 2. Catch up with the live version until the rest fits in the switch.
     while True:
         live = await _live_positions(pool, topic)
@@ -234,28 +315,45 @@ async def _build_and_switch(
         )
         await versions.switch_live(conn, to_version=version.version)
     clock.lap("switch")
+    return previous, published
 
+
+async def _report(
+    pool: asyncpg.Pool,
+    version: versions.Version,
+    compared: versions.Version | None,
+    *,
+    plan: _Plan,
+    poison: int,
+    started: float,
+    discarded: list[int],
+    phases: dict[str, float],
+    published: int,
+    switched: bool,
+) -> RebuildReport:
+    """`compared`: the version that was live (after a switch) or is live (a what-if)."""
     warnings = alerts = None
-    if previous is not None:
+    if compared is not None and compared.version != version.version:
         async with pool.acquire() as conn:
             warnings = await diff_table(
-                conn, table="warnings", old=previous.schema_name, new=version.schema_name
+                conn, table="warnings", old=compared.schema_name, new=version.schema_name
             )
             alerts = await diff_table(
-                conn, table="alerts", old=previous.schema_name, new=version.schema_name
+                conn, table="alerts", old=compared.schema_name, new=version.schema_name
             )
     return RebuildReport(
         version=version.version,
         policy_version=version.policy_version,
         records=plan.done,
-        poison=deadletters.count,
+        poison=poison,
         seconds=time.monotonic() - started,
-        previous_version=previous.version if previous else None,
+        previous_version=compared.version if compared else None,
         discarded_builds=discarded,
         warnings=warnings,
         alerts=alerts,
         phases=phases,
         changes_published=published,
+        switched=switched,
     )
 
 

@@ -11,7 +11,8 @@ import orjson
 from pydantic import ValidationError
 
 from shared import topics
-from shared.events import EARLIEST, SCHEMA_VERSION, Event, parse_recorded
+from shared.events import EARLIEST, SCHEMA_VERSION, Event, content_digest, parse_recorded
+from shared.fast_events import FastEvent, NotFast, fast_digest, parse_recorded_fast
 
 # What the store and asyncpg round-trip: timestamptz reaches far beyond, but Python's
 # datetime stops at year 9999 and deadlines are computed days after an event.
@@ -65,7 +66,7 @@ class Poison:
     record: Record
     reason: str  # short code: REASONS
     errors: str  # JSON text with the details
-    event: Event | None = None  # when it decoded (a conflict, a store or rule failure)
+    event: Event | FastEvent | None = None  # when it decoded (a conflict, a store or rule failure)
 
 
 # Why a record is parked (the `dlq-reason` header and `assessment deadletters --reason`).
@@ -83,12 +84,12 @@ REASONS = (
 
 @dataclass(frozen=True, slots=True)
 class Decoded:
-    events: list[Event]
+    events: list[Event | FastEvent]
     poison: list[Poison]
 
 
 def decode(records: Iterable[Record]) -> Decoded:
-    events: list[Event] = []
+    events: list[Event | FastEvent] = []
     poison: list[Poison] = []
     for record in records:
         outcome = decode_one(record)
@@ -99,15 +100,16 @@ def decode(records: Iterable[Record]) -> Decoded:
     return Decoded(events=events, poison=poison)
 
 
-def decode_one(record: Record) -> Event | Poison:
-    outcome = decode_value(record.value, record.header(topics.HEADER_SCHEMA_VERSION))
+def decode_one(record: Record) -> Event | FastEvent | Poison:
+    """Through the msgspec Structs when they can decide, else the pydantic contract."""
+    outcome = decode_value_fast(record.value, record.header(topics.HEADER_SCHEMA_VERSION))
     if isinstance(outcome, tuple):
         reason, errors = outcome
         return Poison(record, reason, errors)
     return outcome
 
 
-def decode_checked(record: Record) -> Event | Poison:
+def decode_checked(record: Record) -> Event | FastEvent | Poison:
     """`decode_one`, and the event must also fit the store."""
     outcome = decode_one(record)
     if isinstance(outcome, Poison):
@@ -118,7 +120,7 @@ def decode_checked(record: Record) -> Event | Poison:
     return outcome
 
 
-def store_problem(event: Event) -> dict[str, object] | None:
+def store_problem(event: Event | FastEvent) -> dict[str, object] | None:
     """A value of the event that the projection store cannot hold, or None.
 
     Every text that reaches a column is a code or matches the contract's id patterns
@@ -151,6 +153,27 @@ def decode_value(value: bytes | None, schema_version: str | None) -> Event | tup
         return parse_recorded(value)
     except ValidationError as error:
         return _reason(error), _json(_details(error))
+
+
+def decode_value_fast(
+    value: bytes | None, schema_version: str | None
+) -> FastEvent | Event | tuple[str, str]:
+    """`decode_value`, through the msgspec Structs when they can decide (the canonical
+    form intake writes), else through the pydantic contract: same accept/reject, same
+    values (tests/unit/shared/test_fast_events.py)."""
+    if value and (schema_version is None or schema_version == str(SCHEMA_VERSION)):
+        try:
+            return parse_recorded_fast(value)
+        except NotFast:
+            pass
+    return decode_value(value, schema_version)
+
+
+def digest_of(event: Event | FastEvent) -> bytes:
+    """The content digest of either form (the same bytes for the same event)."""
+    if isinstance(event, FastEvent):
+        return fast_digest(event)
+    return content_digest(event)
 
 
 def _reason(error: ValidationError) -> str:

@@ -341,3 +341,66 @@ async def test_a_policy_change_yields_the_new_policys_warnings(
     ), "a lower limit issues more attendance warnings"
     assert len(attendance) == len(expected_attendance)
     assert "added" in output
+
+
+async def test_a_what_if_leaves_live_untouched_and_a_later_switch_catches_up_and_feeds(
+    assessment_env: AssessmentEnv, tmp_path: Path
+) -> None:
+    history = events(3000, seed=17)
+    client = await started_service(assessment_env, history)
+    before = (await client.get("/v1/warnings", params={"limit": 500})).json()["items"]
+    strict = tmp_path / "strict.toml"
+    strict.write_text(
+        default_policy_path()
+        .read_text(encoding="utf-8")
+        .replace('version = "2026.1"', 'version = "2026.1-strict"')
+        .replace("monthly_limit = 3", "monthly_limit = 2"),
+        encoding="utf-8",
+    )
+    what_if = replay(assessment_env, "--policy", str(strict), "--no-switch")
+    output, _ = await asyncio.to_thread(what_if.communicate, timeout=300)
+    assert what_if.returncode == 0, output
+    assert "version 2 is built, not live" in output
+    assert "versions switch 2" in output
+    assert "change feed: 0 changes" in output
+    table = await versions_table(assessment_env.database_url)
+    assert [(v, state) for v, state, _ in table] == [(1, "live"), (2, "ready")]
+    assert (await client.get("/v1/status")).json()["policy_version"] == "2026.1"
+    assert (await client.get("/v1/warnings", params={"limit": 500})).json()["items"] == before
+
+    # Live folds more; the ready version has not seen it and must catch up at the switch.
+    more = list(Generator(seed=18, units=10, staff_per_unit=5).events(300, span_days=300))
+    await publish_recorded(assessment_env.kafka, assessment_env.topics.events, more)
+    await wait_for(lambda: caught_up(client, 3300), timeout=120, what="live catch-up")
+
+    switching = await asyncio.to_thread(
+        subprocess.run,  # our own console script
+        [str(BIN / "assessment"), "versions", "switch", "2"],
+        env=assessment_env.processes[0].env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert switching.returncode == 0, switching.stdout + switching.stderr
+    assert "version 2 is live" in switching.stdout
+    queued = int(switching.stdout.split("change feed: ")[1].split(" ")[0])
+    assert queued > 0, "the stricter policy's new warnings reach the change feed"
+    table = await versions_table(assessment_env.database_url)
+    assert [(v, state) for v, state, _ in table] == [(1, "ready"), (2, "live")]
+    status = (await client.get("/v1/status")).json()
+    assert status["policy_version"] == "2026.1-strict"
+    await wait_for(lambda: caught_up(client, 3300), timeout=60, what="the switched version")
+
+    refused = await asyncio.to_thread(
+        subprocess.run,
+        [str(BIN / "assessment"), "versions", "switch", "2"],
+        env=assessment_env.processes[0].env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    await client.aclose()
+    assert refused.returncode == 1
+    assert "only a ready version" in refused.stdout + refused.stderr
