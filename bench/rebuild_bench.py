@@ -237,11 +237,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60, help="live duration")
     parser.add_argument("--skip-live", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the scratch databases")
+    parser.add_argument(
+        "--no-history", action="store_true", help="do not append to docs/bench/history.jsonl"
+    )
     args = parser.parse_args()
     result = asyncio.run(run(args))
     print_table(result)
     print(json.dumps(result))
-    append_history(result)
+    if not args.no_history:
+        append_history(result)
 
 
 HISTORY = Path(__file__).resolve().parent.parent / "docs" / "bench" / "history.jsonl"
@@ -250,6 +254,7 @@ HISTORY = Path(__file__).resolve().parent.parent / "docs" / "bench" / "history.j
 def append_history(result: dict[str, float | int | None]) -> None:
     """One line per run with the commit it measured (progress you can see over time).
     `load` is the 1-minute load average at the end: figures from a busy machine say so."""
+    HISTORY.parent.mkdir(parents=True, exist_ok=True)
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"],
         cwd=HISTORY.parent,
@@ -271,7 +276,6 @@ def append_history(result: dict[str, float | int | None]) -> None:
         "cpus": os.cpu_count(),
         **result,
     }
-    HISTORY.parent.mkdir(parents=True, exist_ok=True)
     with HISTORY.open("a") as out:
         out.write(json.dumps(line) + "\n")
 

@@ -12,6 +12,7 @@ from tests.chaos.run import run_chaos
 pytestmark = pytest.mark.e2e
 
 
+@pytest.mark.timeout(1200)  # five faults, each recovered in seconds to a minute or two
 def test_killing_each_part_in_turn_loses_and_doubles_nothing(tmp_path: Path) -> None:
     report = run_chaos(seed=7, plan="short", events=1200, logs=tmp_path)
     summary = "\n".join(report.lines())

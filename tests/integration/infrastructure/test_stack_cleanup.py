@@ -107,7 +107,16 @@ def test_with_infra_stops_what_it_started_and_nothing_of_the_run_remains(
         KAFKA_HEAP="-Xms128m -Xmx256m",
     )
     python = str(ROOT / ".venv" / "bin" / "python")
-    bench = [python, "-m", "bench.rebuild_bench", "--events", "300", "--batch", "100"]
+    bench = [
+        python,
+        "-m",
+        "bench.rebuild_bench",
+        "--events",
+        "300",
+        "--batch",
+        "100",
+        "--no-history",
+    ]
     done = subprocess.run(
         [str(ROOT / "stack" / "with-infra.sh"), *bench, "--rate", "20", "--seconds", "2"],
         env=env,

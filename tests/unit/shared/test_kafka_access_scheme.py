@@ -47,9 +47,14 @@ def test_a_source_name_cannot_widen_its_topic() -> None:
 def test_intake_reads_raw_input_writes_events_and_reads_back_its_dead_letters() -> None:
     granted = rights(intake_acls("intake", TOPICS, group="intake-raw"))
 
-    writes = {name for kind, name, op, _ in granted if op == "WRITE"}
+    writes = {name for kind, name, op, _ in granted if op == "WRITE" and kind == "topic"}
     reads = {(name, prefixed) for kind, name, op, prefixed in granted if op == "READ"}
     assert writes == {"t1.events.v1", "t1.intake.deadletter.v1"}
+    # A batch is one transaction, under transactional ids of intake's own prefix only.
+    assert {acl for acl in granted if acl[0] == "transactional_id"} == {
+        ("transactional_id", "intake-", "WRITE", True),
+        ("transactional_id", "intake-", "DESCRIBE", True),
+    }
     assert reads == {
         ("t1.intake.raw.v1", True),
         ("intake-raw", False),
