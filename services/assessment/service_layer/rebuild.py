@@ -198,7 +198,9 @@ async def _build_and_switch(
     clock.lap("evaluate")
     async with pool.acquire() as conn:
         await bulk_store.create_indexes(conn, index_definitions)
-    clock.lap("index")
+        clock.lap("index")
+        await bulk_store.analyze(conn, version.schema_name)
+    clock.lap("analyze")
     # 2. Catch up with the live version until the rest fits in the switch.
     while True:
         live = await _live_positions(pool, topic)
