@@ -59,3 +59,32 @@ async def live_schema(conn: Connection) -> str:
         "SELECT schema_name FROM assessment.versions WHERE state = 'live'"
     )
     return schema
+
+
+async def ranking_counts(conn: Connection, schema: str) -> tuple[list[tuple[object, ...]], ...]:
+    """The ranking's counts as the database keeps them (migration 006), and as counted
+    afresh from the rows they are kept from: the two must be equal."""
+    s = checked_schema(schema)
+    kept = await conn.fetch(
+        f"""SELECT month, unit_id, filed, substantiated, warnings, yellow_cards, red_cards
+              FROM {s}.ranking_counts ORDER BY month, unit_id"""
+    )
+    counted = await conn.fetch(
+        f"""SELECT month, unit_id, sum(filed)::int, sum(substantiated)::int,
+                   sum(warnings)::int, sum(yellow)::int, sum(red)::int
+              FROM (SELECT filed_month AS month, unit_id, 1 AS filed, 0 AS substantiated,
+                           0 AS warnings, 0 AS yellow, 0 AS red
+                      FROM {s}.complaints
+                    UNION ALL
+                    SELECT outcome_month, unit_id, 0, 1, 0, 0, 0
+                      FROM {s}.complaints WHERE outcome = 'substantiated'
+                    UNION ALL
+                    SELECT period, unit_id, 0, 0, 1, 0, 0
+                      FROM {s}.warnings WHERE status = 'active'
+                    UNION ALL
+                    SELECT month, unit_id, 0, 0, 0, (level = 'collective_warning')::int,
+                           (level = 'leadership')::int
+                      FROM {s}.alerts WHERE status = 'active') AS counted
+             GROUP BY month, unit_id ORDER BY month, unit_id"""
+    )
+    return [tuple(r) for r in kept], [tuple(r) for r in counted]

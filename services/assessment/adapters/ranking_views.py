@@ -24,33 +24,16 @@ RANKING_FIELDS = (
 
 async def unit_ranking(snap: Snapshot, *, first: str, last: str) -> list[dict[str, Any]]:
     """Every unit with anything in the months `first`..`last`, most accountability first:
-    red cards, yellow cards, warnings, substantiated complaints, complaints filed."""
-    s = snap.schema
+    red cards, yellow cards, warnings, substantiated complaints, complaints filed. Read
+    from ranking_counts (migration 006), which the database keeps per month and unit."""
     rows = await snap.conn.fetch(
         f"""
         SELECT unit_id, sum(filed)::int AS complaints_filed,
                sum(substantiated)::int AS complaints_substantiated,
-               sum(warnings)::int AS warnings, sum(yellow)::int AS yellow_cards,
-               sum(red)::int AS red_cards
-          FROM (
-            SELECT unit_id, count(*) AS filed, 0 AS substantiated, 0 AS warnings,
-                   0 AS yellow, 0 AS red
-              FROM {s}.complaints WHERE filed_month BETWEEN $1 AND $2 GROUP BY unit_id
-            UNION ALL
-            SELECT unit_id, 0, count(*), 0, 0, 0
-              FROM {s}.complaints WHERE outcome = 'substantiated'
-               AND outcome_month BETWEEN $1 AND $2 GROUP BY unit_id
-            UNION ALL
-            SELECT unit_id, 0, 0, count(*), 0, 0
-              FROM {s}.warnings WHERE status = 'active' AND period BETWEEN $1 AND $2
-             GROUP BY unit_id
-            UNION ALL
-            SELECT unit_id, 0, 0, 0,
-                   count(*) FILTER (WHERE level = 'collective_warning'),
-                   count(*) FILTER (WHERE level = 'leadership')
-              FROM {s}.alerts WHERE status = 'active' AND month BETWEEN $1 AND $2
-             GROUP BY unit_id
-          ) per_unit
+               sum(warnings)::int AS warnings, sum(yellow_cards)::int AS yellow_cards,
+               sum(red_cards)::int AS red_cards
+          FROM {snap.schema}.ranking_counts
+         WHERE month BETWEEN $1 AND $2
          GROUP BY unit_id
          ORDER BY red_cards DESC, yellow_cards DESC, warnings DESC,
                   complaints_substantiated DESC, complaints_filed DESC, unit_id

@@ -86,7 +86,8 @@ async def migrate_projection(conn: Connection, schema: str) -> list[str]:
         await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
 
 
-def _ident(name: str) -> str:
+def ident(name: str) -> str:
+    """`name` as a quoted SQL identifier."""
     return '"' + name.replace('"', '""') + '"'
 
 
@@ -106,23 +107,23 @@ async def grant_service_roles(conn: Connection, *, writer: str | None, reader: s
     for role, rights in ((writer, "SELECT, INSERT, UPDATE, DELETE"), (reader, "SELECT")):
         if role is None or role == owner:
             continue
-        who = _ident(role)
+        who = ident(role)
         for schema in schemas:
             statements += [
-                f"GRANT USAGE ON SCHEMA {_ident(schema)} TO {who}",
-                f"GRANT {rights} ON ALL TABLES IN SCHEMA {_ident(schema)} TO {who}",
+                f"GRANT USAGE ON SCHEMA {ident(schema)} TO {who}",
+                f"GRANT {rights} ON ALL TABLES IN SCHEMA {ident(schema)} TO {who}",
             ]
             if role == writer:
                 statements.append(
-                    f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {_ident(schema)} TO {who}"
+                    f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {ident(schema)} TO {who}"
                 )
         statements += [
-            f"ALTER DEFAULT PRIVILEGES FOR ROLE {_ident(owner)} GRANT USAGE ON SCHEMAS TO {who}",
-            f"ALTER DEFAULT PRIVILEGES FOR ROLE {_ident(owner)} GRANT {rights} ON TABLES TO {who}",
+            f"ALTER DEFAULT PRIVILEGES FOR ROLE {ident(owner)} GRANT USAGE ON SCHEMAS TO {who}",
+            f"ALTER DEFAULT PRIVILEGES FOR ROLE {ident(owner)} GRANT {rights} ON TABLES TO {who}",
         ]
         if role == writer:
             statements.append(
-                f"ALTER DEFAULT PRIVILEGES FOR ROLE {_ident(owner)} "
+                f"ALTER DEFAULT PRIVILEGES FOR ROLE {ident(owner)} "
                 f"GRANT USAGE, SELECT ON SEQUENCES TO {who}"
             )
     async with conn.transaction():

@@ -114,22 +114,32 @@ async def overdue_complaints(
     after: tuple[datetime, str] | None,
     limit: int,
 ) -> list[dict[str, Any]]:
-    """Complaints past their deadline with no verdict as of `as_of` (no personal data)."""
-    after_at, after_id = after if after else (None, None)
+    """Complaints past their deadline with no verdict as of `as_of` (no personal data).
+
+    Such a complaint was overdue at some time (`resolved_at IS NULL OR resolved_at >
+    deadline`, implied by the rest): stated, so that the partial indexes of migration 005
+    are read in the list's order, and only the filters given are in the statement (one
+    statement per combination, each with its own plan)."""
+    conditions = [
+        "filed_at <= $1 AND deadline <= $1",
+        "(resolved_at IS NULL OR resolved_at > $1)",
+        "(resolved_at IS NULL OR resolved_at > deadline)",
+    ]
+    args: list[Any] = [as_of]
+    if unit_id is not None:
+        args.append(unit_id)
+        conditions.append(f"unit_id = ${len(args)}")
+    if after is not None:
+        args += after
+        conditions.append(f"(deadline, complaint_id) > (${len(args) - 1}, ${len(args)}::text)")
+    args.append(limit)
     rows = await snap.conn.fetch(
         f"""SELECT complaint_id, unit_id, staff_id, filed_at, channel, category, handling,
                    deadline, resolved_at
             FROM {snap.schema}.complaints
-            WHERE filed_at <= $1 AND deadline <= $1
-              AND (resolved_at IS NULL OR resolved_at > $1)
-              AND ($2::text IS NULL OR unit_id = $2)
-              AND ($3::timestamptz IS NULL OR (deadline, complaint_id) > ($3, $4::text))
-            ORDER BY deadline, complaint_id LIMIT $5""",
-        as_of,
-        unit_id,
-        after_at,
-        after_id,
-        limit,
+            WHERE {" AND ".join(conditions)}
+            ORDER BY deadline, complaint_id LIMIT ${len(args)}""",
+        *args,
     )
     return [dict(r) for r in rows]
 
@@ -137,22 +147,30 @@ async def overdue_complaints(
 async def staff_at_attendance_limit(
     snap: Snapshot, *, month: str, as_of: datetime, unit_id: str | None
 ) -> list[dict[str, Any]]:
-    """Staff with exactly the monthly limit of attendance findings (one more warns)."""
+    """Staff with exactly the monthly limit of attendance findings (one more warns), with
+    the unit of their latest one. Counted first (from an index alone); the latest finding
+    is then looked up for those few staff only."""
     policy = snap.policy.attendance
+    s = snap.schema
+    findings = "month = $1 AND code = ANY($2::text[]) AND occurred_at <= $3"
+    in_unit = "AND bool_or(unit_id = $5)" if unit_id is not None else ""
     rows = await snap.conn.fetch(
-        f"""SELECT staff_id, count(*) AS attendance_findings,
-                   (array_agg(unit_id ORDER BY occurred_at DESC, event_id DESC))[1] AS unit_id
-            FROM {snap.schema}.findings
-            WHERE month = $1 AND staff_id IS NOT NULL AND code = ANY($2::text[])
-              AND occurred_at <= $3
-            GROUP BY staff_id
-            HAVING count(*) = $4 AND ($5::text IS NULL OR bool_or(unit_id = $5))
-            ORDER BY staff_id""",
+        f"""SELECT counted.staff_id, counted.attendance_findings, latest.unit_id
+            FROM (SELECT staff_id, count(*) AS attendance_findings
+                    FROM {s}.findings
+                   WHERE {findings} AND staff_id IS NOT NULL
+                   GROUP BY staff_id
+                  HAVING count(*) = $4 {in_unit}) AS counted
+            CROSS JOIN LATERAL (
+                  SELECT unit_id FROM {s}.findings
+                   WHERE {findings} AND staff_id = counted.staff_id
+                   ORDER BY occurred_at DESC, event_id DESC LIMIT 1) AS latest
+            ORDER BY counted.staff_id""",
         month,
         sorted(code.value for code in policy.codes),
         as_of,
         policy.monthly_limit,
-        unit_id,
+        *([unit_id] if unit_id is not None else []),
     )
     return [dict(r) for r in rows]
 
@@ -161,15 +179,16 @@ async def active_warnings_by_unit(
     snap: Snapshot, *, year: int, as_of: datetime, unit_id: str | None
 ) -> list[dict[str, Any]]:
     """Warnings in force at `as_of`: issued by then and not revoked by then."""
+    in_unit = "AND unit_id = $3" if unit_id is not None else ""
     rows = await snap.conn.fetch(
         f"""SELECT unit_id, count(*) AS active_warnings
             FROM {snap.schema}.warnings
             WHERE year = $1 AND issued_at <= $2 AND (revoked_at IS NULL OR revoked_at > $2)
-              AND ($3::text IS NULL OR unit_id = $3)
+              {in_unit}
             GROUP BY unit_id ORDER BY unit_id""",
         year,
         as_of,
-        unit_id,
+        *([unit_id] if unit_id is not None else []),
     )
     return [dict(r) for r in rows]
 

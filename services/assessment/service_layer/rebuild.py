@@ -203,7 +203,9 @@ async def _build_and_switch(
     clock.lap("evaluate")
     async with pool.acquire() as conn:
         await bulk_store.create_indexes(conn, index_definitions)
-    clock.lap("index")
+        clock.lap("index")
+        await bulk_store.analyze(conn, version.schema_name)
+    clock.lap("analyze")
     if not switch:
         async with pool.acquire() as conn:
             await versions.set_state(conn, version.version, "ready")

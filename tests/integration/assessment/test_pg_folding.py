@@ -1,5 +1,6 @@
 """The PostgreSQL store folds exactly like the pure oracle: the same property as the
-unit test, on the real database (fewer examples: each gets a fresh schema)."""
+unit test, on the real database (fewer examples: each gets a fresh schema). The ranking's
+counts, which the database keeps as the fold writes, equal those counted afresh."""
 
 from __future__ import annotations
 
@@ -18,14 +19,16 @@ from services.assessment.domain.policy import load_default_policy
 from services.assessment.service_layer.folding import fold
 from shared.events import Event
 from tests.support.histories import histories
-from tests.support.projections import read_projection
+from tests.support.projections import ranking_counts, read_projection
 from tests.unit.assessment.service_layer.test_folding_properties import oracle_of, to_records
 
 pytestmark = pytest.mark.integration
 POLICY = load_default_policy()
 
 
-async def fold_into_new_version(url: str, batches: list[list[object]]) -> tuple[object, ...]:
+async def fold_into_new_version(
+    url: str, batches: list[list[object]]
+) -> tuple[tuple[object, ...], tuple[list[tuple[object, ...]], ...]]:
     pool = await asyncpg.create_pool(url, min_size=1, max_size=2)
     assert pool is not None
     try:
@@ -38,7 +41,8 @@ async def fold_into_new_version(url: str, batches: list[list[object]]) -> tuple[
             async with writer.version(version) as tx:
                 await fold(tx, batch)  # type: ignore[arg-type]
         async with pool.acquire() as conn:
-            return (await read_projection(conn, version.schema_name)).rows()
+            rows = (await read_projection(conn, version.schema_name)).rows()
+            return rows, await ranking_counts(conn, version.schema_name)
     finally:
         await pool.close()
 
@@ -59,6 +63,7 @@ def test_postgres_store_folds_like_the_oracle(
     batches = [records[a:b] for a, b in itertools.pairwise(bounds) if a < b]
     batches.append(batches[0])  # a redelivered batch
 
-    stored = asyncio.run(fold_into_new_version(scratch_database_url, batches))  # type: ignore[arg-type]
+    stored, (kept, counted) = asyncio.run(fold_into_new_version(scratch_database_url, batches))  # type: ignore[arg-type]
 
     assert stored == oracle_of(history)
+    assert kept == counted  # the ranking's counts, kept by the database as it folds

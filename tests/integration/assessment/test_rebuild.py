@@ -25,7 +25,7 @@ from shared.events import parse_recorded
 from tests.support.assessment_env import AssessmentEnv, caught_up
 from tests.support.kafka import publish_recorded
 from tests.support.processes import RUN_TAG, tagged_processes
-from tests.support.projections import read_projection
+from tests.support.projections import ranking_counts, read_projection
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
@@ -65,6 +65,20 @@ async def projection_of(url: str, schema: str) -> tuple[object, ...]:
         return (await read_projection(conn, schema)).rows()
     finally:
         await conn.close()
+
+
+VERSIONS = ("proj_v1", "proj_v2")
+
+
+async def ranking_of(url: str, schema: str) -> list[tuple[object, ...]]:
+    conn = await asyncpg.connect(url)
+    try:
+        kept, counted = await ranking_counts(conn, schema)
+    finally:
+        await conn.close()
+    assert kept, "the history has something to rank"
+    assert kept == counted
+    return kept
 
 
 async def started_service(
@@ -115,6 +129,10 @@ async def test_rebuild_equals_live_and_the_switch_is_invisible_to_readers(
     assert await projection_of(assessment_env.database_url, "proj_v2") == await projection_of(
         assessment_env.database_url, "proj_v1"
     )
+    # The ranking's counts, kept by the database: by the live fold in v1, by the bulk
+    # load's COPY in v2; each equals a fresh count, so they equal each other.
+    kept = {schema: await ranking_of(assessment_env.database_url, schema) for schema in VERSIONS}
+    assert kept["proj_v2"] == kept["proj_v1"]
     expected = [w["id"] for w in first_page]
     assert answers, "the client polled during the rebuild"
     assert all(code == 200 and ids == expected for code, ids, _ in answers), answers[:3]

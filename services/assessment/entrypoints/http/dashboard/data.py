@@ -53,11 +53,6 @@ def instant(text: str | None, *, tz: ZoneInfo, now: datetime) -> datetime:
     return moment
 
 
-async def policy_zone(d: QueryDeps) -> ZoneInfo:
-    async with d.read_model.snapshot() as snap:
-        return snap.policy.tz
-
-
 async def ranking(d: QueryDeps, chosen: Period) -> list[Json]:
     """Every unit of the period, ranked (1 = most accountability)."""
     async with d.read_model.snapshot() as snap:

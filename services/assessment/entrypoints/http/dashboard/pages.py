@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from services.assessment.entrypoints.http.dashboard import auth, charts, data, labels
+from services.assessment.entrypoints.http.dashboard import auth, cards, charts, data, labels
 from services.assessment.entrypoints.http.routes import QueryDeps, deps
 
 HERE = Path(__file__).parent
@@ -46,8 +46,26 @@ From = Annotated[str | None, Query(alias="from")]
 To = Annotated[str | None, Query(alias="to")]
 
 
+class _Environment(jinja2.Environment):
+    """Jinja2 reads `row.unit_id` as getattr(row, "unit_id") first, then row["unit_id"]:
+    on a dict (every row the pages show) that raises and catches an AttributeError per
+    field shown, a third of a large page's rendering. A name that is not an attribute
+    of dict is looked up as a key at once: the same answer, without the exception."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
+    env = _Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -65,6 +83,8 @@ def _environment() -> jinja2.Environment:
         statuses=labels.STATUSES,
         handling=labels.HANDLING,
         channels=labels.CHANNELS,
+        card_icons=cards.icons,
+        cards_beside=cards.beside,
     )
     return env
 
@@ -156,10 +176,11 @@ async def _shown(
     request: Request, render: Render, name: str, d: QueryDeps, build: Build
 ) -> HTMLResponse:
     """Render `name` with what `build` reads (given the policy's time zone, in which
-    the page shows times); a bad parameter shows on the page (422)."""
+    the page shows times), all in one snapshot; a bad parameter shows on the page (422)."""
     try:
-        tz = await data.policy_zone(d)
-        context = await build(tz)
+        async with d.read_model.snapshot() as snap:
+            tz = snap.policy.tz
+            context = await build(tz)
         context["tz"] = tz
     except HTTPException as error:
         if error.status_code != 422:
