@@ -20,10 +20,11 @@ from typing import Any
 
 import httpx
 import orjson
+from aiokafka.errors import KafkaError
 
 from bench.generator import Generator
 from shared.kafka_topics import read_to_end
-from tests.chaos.load import Load
+from tests.chaos.load import Answer, Load
 from tests.chaos.parts import INTAKE_TOKEN, READ_TOKEN, System, ready
 from tests.support.assessment_env import oracle
 from tests.support.processes import tagged_processes
@@ -47,13 +48,32 @@ class Fault:
     down_s: float
     recovery_s: float | None = None
     note: str = ""
-    restarted_at: float = 0.0  # monotonic clock
+    killed_at: float = 0.0  # monotonic clock
+    restarted_at: float = 0.0
+    intake: list[Answer] = field(default_factory=list)  # from the kill to the recovery
+
+    def intake_line(self) -> str:
+        """Intake's answers from the kill to the recovery: count, p99, statuses."""
+        if not self.intake:
+            return "no request"
+        statuses = Counter(a.status for a in self.intake)
+        return (
+            f"{len(self.intake)} requests, p99 {percentile(self.intake, 0.99) * 1000:.0f} ms, "
+            + ", ".join(f"{code} x{n}" for code, n in sorted(statuses.items()))
+        )
+
+
+def percentile(answers: list[Answer], q: float) -> float:
+    """The q-quantile of the answers' durations (nearest rank)."""
+    ordered = sorted(a.seconds for a in answers)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
 
 
 @dataclass
 class Report:
     seed: int
     plan: str
+    brokers: int = 1
     faults: list[Fault] = field(default_factory=list)
     statuses: Counter[str] = field(default_factory=Counter)
     accepted: int = 0
@@ -83,14 +103,21 @@ class Report:
         )
 
     def lines(self) -> list[str]:
-        out = [f"chaos seed={self.seed} plan={self.plan}", "faults (kill -9, in turn):"]
+        out = [
+            f"chaos seed={self.seed} plan={self.plan} brokers={self.brokers}",
+            "faults (kill -9, in turn):",
+        ]
         for f in self.faults:
             recovered = "NOT RECOVERED" if f.recovery_s is None else f"{f.recovery_s:6.1f} s"
             out.append(
                 f"  t={f.at_s:6.1f} s  {f.kind:<10} down {f.down_s:4.1f} s  "
                 f"restart -> ready & lag 0: {recovered}  {f.note}"
             )
-        out.append("recovery per kind (restart -> /readyz 200 on both services and lag 0):")
+            out.append(f"{'':13}intake from kill to recovery: {f.intake_line()}")
+        out.append(
+            "recovery per kind (restart -> /readyz 200 on both services and lag 0; for a "
+            "cluster's broker also no partition under-replicated):"
+        )
         kinds = sorted({f.kind for f in self.faults})
         for kind in kinds:
             times = [f.recovery_s for f in self.faults if f.kind == kind and f.recovery_s]
@@ -125,7 +152,7 @@ def progress(message: str) -> None:
 class Chaos:
     def __init__(self, *, seed: int, plan: str, events: int, brokers: int, logs: Path) -> None:
         self.rng = random.Random(seed)
-        self.report = Report(seed=seed, plan=plan)
+        self.report = Report(seed=seed, plan=plan, brokers=brokers)
         self.plan = PLANS[plan]
         self.tag = f"chaos-{uuid.uuid4().hex[:8]}"
         self.system = System.create(self.tag, logs=logs, brokers=brokers)
@@ -155,10 +182,12 @@ class Chaos:
                 await asyncio.sleep(self.rng.uniform(1.0, 3.0))
                 fault = Fault(kind, time.monotonic() - started, self.rng.uniform(0.5, 3.0))
                 progress(f"kill -9 {kind} (down {fault.down_s:.1f} s)")
+                fault.killed_at = time.monotonic()
                 await getattr(self, f"_kill_{kind}")(fault)
-                progress(f"{kind} restarted")
+                progress(f"{kind} restarted {fault.note}")
                 fault.recovery_s = await self._recovery(fault)
-                progress(f"{kind}: recovered in {fault.recovery_s} s")
+                fault.intake = self.load.between(fault.killed_at, time.monotonic())
+                progress(f"{kind}: recovered in {fault.recovery_s} s; intake {fault.intake_line()}")
                 self.report.faults.append(fault)
         except BaseException:
             sending.cancel()  # a part that did not come back: the client would retry forever
@@ -205,7 +234,7 @@ class Chaos:
         await self._retry_start(self.system.postgres.start, "postgres")
 
     async def _kill_broker(self, fault: Fault) -> None:
-        victim = self.system.brokers.victim(self.rng.randrange(len(self.system.brokers.nodes)))
+        victim, fault.note = await self.system.brokers.victim(self.system.topics.events)
         victim.kill()
         await asyncio.sleep(fault.down_s)
         fault.restarted_at = time.monotonic()
@@ -228,7 +257,9 @@ class Chaos:
         restarted = fault.restarted_at
         deadline = restarted + RECOVERY_TIMEOUT_S
         while time.monotonic() < deadline:
-            if await self._recovered():
+            if await self._recovered() and (
+                fault.kind != "broker" or await self._fully_replicated()
+            ):
                 return time.monotonic() - restarted
             await asyncio.sleep(0.2)
         return None
@@ -239,6 +270,13 @@ class Chaos:
         assert assessment is not None
         both_ready = await asyncio.to_thread(lambda: ready(intake.port) and ready(assessment.port))
         return both_ready and await self._lag() == 0
+
+    async def _fully_replicated(self) -> bool:
+        """A restarted node of a cluster caught up: no partition is under-replicated."""
+        try:
+            return await self.system.brokers.under_replicated() == 0
+        except KafkaError:
+            return False
 
     async def _lag(self) -> int | None:
         try:
