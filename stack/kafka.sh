@@ -146,12 +146,20 @@ default.replication.factor=$REPLICATION
 min.insync.replicas=$MIN_ISR
 offsets.topic.replication.factor=$REPLICATION
 offsets.topic.num.partitions=6
+transaction.state.log.num.partitions=6
 transaction.state.log.replication.factor=$REPLICATION
 transaction.state.log.min.isr=$MIN_ISR
 share.coordinator.state.topic.replication.factor=$REPLICATION
 share.coordinator.state.topic.min.isr=$MIN_ISR
 group.initial.rebalance.delay.ms=0
 CONF
+  # A killed node's partitions get new leaders once the active controller fences it,
+  # after broker.session.timeout.ms without its heartbeat: 9 s by default, 4 s here, so
+  # that a producer (intake waits 5 s for its acks) mostly waits through the election
+  # rather than failing. Shorter risks fencing a live node that a loaded machine starves.
+  if [ "$BROKERS" -gt 1 ]; then
+    printf 'broker.session.timeout.ms=4000\nbroker.heartbeat.interval.ms=1000\n' >>"$config"
+  fi
 }
 
 # A cluster's nodes are formatted with one cluster id, made once per instance.

@@ -68,8 +68,9 @@ class Load:
             backoff = min(backoff * 2, 2.0)
 
     def between(self, start: float, end: float) -> list[Answer]:
-        """The answers to requests sent from `start` to `end` (monotonic clock)."""
-        return [a for a in self.answers if start <= a.sent_at <= end]
+        """The answers to requests in flight at some moment from `start` to `end`
+        (monotonic clock): one sent before a kill and cut short by it counts."""
+        return [a for a in self.answers if a.sent_at <= end and a.sent_at + a.seconds >= start]
 
 
 @dataclass(frozen=True)
