@@ -82,5 +82,8 @@ screenshots: install ## dashboard screenshots (docs/img) from the running `make 
 clean: ## remove the virtualenvs and caches (keeps .stack data)
 	rm -rf .venv .tools .mypy_cache .ruff_cache .pytest_cache .hypothesis
 
-chaos: install ## fault injection: kill -9 each part in turn under load (SEED=, PLAN=short|long)
-	$(BIN)/python -m tests.chaos --seed $(or $(SEED),1) --plan $(or $(PLAN),long)
+chaos: install ## kill -9 each part in turn under load, on one broker then on a 3-node cluster (SEED=, PLAN=short|long, BROKERS=1|3: one mode)
+	@status=0; for brokers in $(or $(BROKERS),1 3); do \
+	  echo "== make chaos: $$brokers broker(s) =="; \
+	  $(BIN)/python -m tests.chaos --seed $(or $(SEED),1) --plan $(or $(PLAN),long) --brokers $$brokers || status=1; \
+	done; exit $$status

@@ -41,6 +41,12 @@ class KafkaConnection:
     def secured(self) -> bool:
         return self.security_protocol == "SASL_SSL"
 
+    @property
+    def servers(self) -> list[str]:
+        """The bootstrap servers, one host:port each. aiokafka splits a comma-separated
+        string itself, FastStream does not: it took "a:1,b:2" for one host name."""
+        return [server.strip() for server in self.bootstrap.split(",") if server.strip()]
+
     def as_principal(self, username: str, password: str) -> KafkaConnection:
         """The same cluster, as another principal."""
         return replace(self, username=username, password=password)
@@ -75,7 +81,7 @@ class KafkaConnection:
 def aiokafka_options(kafka: KafkaConnection) -> dict[str, Any]:
     """Keyword arguments for AIOKafkaProducer / AIOKafkaConsumer / AIOKafkaAdminClient /
     AIOKafkaClient."""
-    options: dict[str, Any] = {"bootstrap_servers": kafka.bootstrap}
+    options: dict[str, Any] = {"bootstrap_servers": kafka.servers}
     if kafka.secured:
         options |= {
             "security_protocol": "SASL_SSL",
@@ -100,4 +106,4 @@ def faststream_options(kafka: KafkaConnection) -> dict[str, Any]:
             ssl_context=kafka.ssl_context,
             use_ssl=True,
         )
-    return {"bootstrap_servers": kafka.bootstrap, "security": security}
+    return {"bootstrap_servers": kafka.servers, "security": security}

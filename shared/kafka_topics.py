@@ -52,14 +52,29 @@ def admin_client(kafka: KafkaConnection) -> AIOKafkaAdminClient:
     return AIOKafkaAdminClient(**aiokafka_options(kafka), request_timeout_ms=10_000)
 
 
+def replication_for(brokers: int) -> int:
+    """The replication factor of a new topic on a cluster of `brokers` nodes: three
+    copies where there are three nodes (one may be lost), else one per node."""
+    return max(1, min(3, brokers))
+
+
+def replication_config(replication: int) -> dict[str, str]:
+    """With three copies or more, a write (acks=all) is acknowledged once two nodes
+    hold it: a node may be lost without losing an acknowledged record, and producers
+    still write while one is down. With fewer, the broker's default (1) stands."""
+    return {"min.insync.replicas": "2"} if replication >= 3 else {}
+
+
 async def ensure_topics(
     *,
     kafka: KafkaConnection,
     specs: tuple[TopicSpec, ...],
     partitions: int,
-    replication: int = 1,
+    replication: int | None = None,
 ) -> list[str]:
-    """Create the missing topics; returns the names it created."""
+    """Create the missing topics; returns the names it created. `replication` None: by
+    the cluster, `replication_for` the brokers its metadata lists (a node that is down
+    when a topic is created is not counted)."""
     admin = admin_client(kafka)
     await admin.start()
     try:
@@ -67,8 +82,16 @@ async def ensure_topics(
         missing = [spec for spec in specs if spec.name not in existing]
         if not missing:
             return []
+        if replication is None:
+            brokers = len((await admin.describe_cluster())["brokers"])
+            replication = replication_for(brokers)
         new_topics = [
-            NewTopic(spec.name, partitions, replication, topic_configs=spec.config)
+            NewTopic(
+                spec.name,
+                partitions,
+                replication,
+                topic_configs={**replication_config(replication), **spec.config},
+            )
             for spec in missing
         ]
         try:
@@ -77,7 +100,12 @@ async def ensure_topics(
             # Another instance created them between our list and create: fine.
             log.info("topics created concurrently by another instance")
         created = [spec.name for spec in missing]
-        log.info("created topics %s with %d partitions", created, partitions)
+        log.info(
+            "created topics %s with %d partitions, replication factor %d",
+            created,
+            partitions,
+            replication,
+        )
         return created
     finally:
         await admin.close()

@@ -44,8 +44,12 @@ class KafkaSettings(BaseSettings):
         pattern=r"^[A-Za-z0-9._-]*$",
         description="Prefix for every topic name; empty in production (tests share a broker).",
     )
-    topic_replication: int = Field(
-        default=1, ge=1, le=10, description="Replication factor of topics created at start-up."
+    topic_replication: int | None = Field(
+        default=None,
+        ge=1,
+        le=10,
+        description="Replication factor of topics created at start-up; unset: 3 on a "
+        "cluster of 3+ brokers (with min.insync.replicas=2), else one per broker.",
     )
     kafka_security_protocol: SecurityProtocol = Field(
         default="SASL_SSL",

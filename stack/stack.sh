@@ -22,6 +22,12 @@ infra_up() {
   export KAFKA_BOOTSTRAP
 }
 
+kafka_nodes() {
+  local n; n=$(tr ',' '\n' <<<"$KAFKA_BOOTSTRAP" | wc -l)
+  if [ "$n" -ge 3 ]; then echo "$n nodes, replication factor 3, min.insync.replicas 2"
+  else echo "$n node(s)"; fi
+}
+
 up() {
   infra_up
   "$ROOT/stack/services.sh" start intake
@@ -31,7 +37,7 @@ up() {
 The stack is up.
   intake       http://127.0.0.1:${INTAKE_PORT:-8080}   (docs /docs)   token: $( (( DEV_TOKENS & 1 )) && echo "dev-token (any source)" || echo "from INTAKE_TOKENS")
   assessment   http://127.0.0.1:${ASSESSMENT_PORT:-8081}   (docs /docs)   read token: $( (( DEV_TOKENS & 2 )) && echo dev-read-token || echo "from READ_TOKENS")
-  kafka        $KAFKA_BOOTSTRAP  (SASL_SSL; principals and passwords in .stack/secrets/kafka;
+  kafka        $KAFKA_BOOTSTRAP  ($(kafka_nodes); SASL_SSL; principals and passwords in .stack/secrets/kafka;
                a client's settings: stack/kafka.sh client-env PRINCIPAL)
   postgres     127.0.0.1:${PG_PORT}  (roles owner/writer/reader; URLs: stack/postgres.sh env)
 Stop it with: make down   (events survive a restart)
@@ -47,7 +53,8 @@ down() {
 }
 
 status() {
-  printf 'kafka       %s\n' "$("$ROOT/stack/kafka.sh" status || true)"
+  # A cluster's nodes one per line, under the first.
+  printf 'kafka       %s\n' "$("$ROOT/stack/kafka.sh" status | sed '2,$s/^/            /' || true)"
   printf 'postgres    %s\n' "$("$ROOT/stack/postgres.sh" status || true)"
   printf 'intake      %s\n' "$("$ROOT/stack/services.sh" status intake || true)"
   printf 'assessment  %s\n' "$("$ROOT/stack/services.sh" status assessment || true)"

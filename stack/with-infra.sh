@@ -2,6 +2,7 @@
 # Runs a command with Kafka and PostgreSQL available, starting whichever is not
 # already running (or given by KAFKA_BOOTSTRAP / DATABASE_URL) and stopping, on exit,
 # only what it started.   stack/with-infra.sh COMMAND...
+# KAFKA_BROKERS=3 starts (or expects) the three-node cluster of stack/kafka.sh.
 # The command gets the local broker's `admin` principal (KAFKA_SASL_*; ops, tests and
 # benchmarks create topics and ACLs) and the three database roles' URLs.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ class Load:
     statuses: Counter[str] = field(default_factory=Counter)
     accepted: list[dict[str, Any]] = field(default_factory=list)
     refused: list[tuple[int, str]] = field(default_factory=list)  # (status, body): a bug
+    answers: list[Answer] = field(default_factory=list)  # every request, in order
     faults_over: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def run(self, url: str, token: str) -> None:
@@ -46,12 +48,16 @@ class Load:
     async def _send(self, client: httpx.AsyncClient, batch: list[dict[str, Any]]) -> None:
         backoff = 0.1
         while True:
+            started = time.monotonic()
+            answer: httpx.Response | None = None
             try:
                 answer = await client.post("/v1/events", json=batch)
+                status = str(answer.status_code)
             except httpx.TransportError as error:  # intake down or restarting
-                self.statuses[type(error).__name__] += 1
-            else:
-                self.statuses[str(answer.status_code)] += 1
+                status = type(error).__name__
+            self.statuses[status] += 1
+            self.answers.append(Answer(started, time.monotonic() - started, status))
+            if answer is not None:
                 if answer.status_code == 202:
                     self.accepted.extend(batch)
                     return
@@ -60,3 +66,15 @@ class Load:
                     return
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 2.0)
+
+    def between(self, start: float, end: float) -> list[Answer]:
+        """The answers to requests in flight at some moment from `start` to `end`
+        (monotonic clock): one sent before a kill and cut short by it counts."""
+        return [a for a in self.answers if a.sent_at <= end and a.sent_at + a.seconds >= start]
+
+
+@dataclass(frozen=True)
+class Answer:
+    sent_at: float  # monotonic clock
+    seconds: float
+    status: str  # the HTTP status, or the transport error's name

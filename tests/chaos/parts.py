@@ -13,8 +13,10 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import asyncpg
 
@@ -28,7 +30,8 @@ from tests.support.processes import (
     assessment_process,
     intake_process,
 )
-from tests.support.stack import PrivateBroker, PrivatePostgres, free_port
+from tests.support.stack import PrivateBroker, PrivateCluster, PrivatePostgres, free_port
+from tests.support.topics import partition_states
 
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,41 +40,64 @@ INTAKE_TOKEN = "chaos-intake-token"
 PARTITIONS = 3
 
 
+class Broker(Protocol):
+    """One node a run kills -9 and starts again."""
+
+    def kill(self) -> None: ...
+    def start(self) -> None: ...
+
+
 class Brokers:
-    """The Kafka of a run. Single-node today; a cluster mode (KAFKA_BROKERS=3, issue 10
-    item 3) plugs in here: `bootstrap` names every node, `victim` picks one of them."""
+    """The Kafka of a run: one node (stack/kafka.sh), or with `count` > 1 a KRaft cluster
+    of that many nodes (KAFKA_BROKERS), whose topics have three copies."""
 
     def __init__(self, tag: str, *, count: int) -> None:
-        if count != 1:
-            raise SystemExit(
-                "--brokers > 1 needs the cluster mode of stack/kafka.sh (issue 10 item 3), "
-                "which is not merged yet; run with --brokers 1"
-            )
-        self.nodes = [PrivateBroker(f"chaos-{tag}", env={RUN_TAG: tag})]
+        self.count = count
+        self.part: PrivateCluster | PrivateBroker = (
+            PrivateCluster(f"chaos-{tag}", brokers=count, env={RUN_TAG: tag})
+            if count > 1
+            else PrivateBroker(f"chaos-{tag}", env={RUN_TAG: tag})
+        )
+        self._kills = 0
 
     @property
     def bootstrap(self) -> str:
-        return ",".join(node.bootstrap for node in self.nodes)
+        return self.part.bootstrap
 
     @property
     def kafka(self) -> KafkaConnection:
-        """The admin's connection (topics, reading the log back)."""
-        return self.nodes[0].kafka.with_bootstrap(self.bootstrap)
+        """The admin's connection, naming every node (topics, reading the log back)."""
+        return self.part.kafka
 
     def client_env(self, principal: str) -> dict[str, str]:
         """What a client of `principal` needs, naming every node."""
-        return self.nodes[0].client_env(principal) | {"KAFKA_BOOTSTRAP": self.bootstrap}
+        return self.part.client_env(principal)
 
     def start(self) -> None:
-        for node in self.nodes:
-            node.start()
+        self.part.start()
 
-    def victim(self, index: int) -> PrivateBroker:
-        return self.nodes[index % len(self.nodes)]
+    async def victim(self, topic: str) -> tuple[Broker, str]:
+        """The node to kill next, and which it is: in a cluster, the one that leads the
+        most partitions of `topic` (a node that leads none is only a follower: losing it
+        tests little), ties broken by turns."""
+        self._kills += 1
+        if not isinstance(self.part, PrivateCluster):
+            return self.part, ""
+        leaders = Counter(p.leader for p in await partition_states(self.kafka, [topic]))
+        turn = self._kills % self.count
+        node = min(
+            range(1, self.count + 1), key=lambda n: (-leaders[n], (n - 1 - turn) % self.count)
+        )
+        return self.part.node(node), f"node {node}, leader of {leaders[node]} partition(s)"
+
+    async def under_replicated(self) -> int:
+        """Partitions (of every topic) with fewer in-sync replicas than replicas."""
+        if not isinstance(self.part, PrivateCluster):
+            return 0
+        return sum(p.under_replicated for p in await partition_states(self.kafka))
 
     def destroy(self) -> None:
-        for node in self.nodes:
-            node.destroy()
+        self.part.destroy()
 
 
 @dataclass

@@ -209,6 +209,7 @@ class PrivateBroker:
         self.instance = f"test-{name}"
         self._env = {
             "KAFKA_INSTANCE": self.instance,
+            "KAFKA_BROKERS": "1",  # a single node, whatever mode the suite runs in
             "KAFKA_PORT": str(self.port),
             "KAFKA_CONTROLLER_PORT": str(free_port()),
             **(env or {}),
@@ -246,16 +247,107 @@ class PrivateBroker:
 
     def kill(self) -> None:
         """kill -9 of the broker's JVM: no shutdown code runs."""
-        pid = broker_pid(self.instance)
-        if pid is not None:
-            _kill9(pid)
-            # A zombie still answers kill -0: stack/kafka.sh would take it for a running
-            # broker and not start one. The pid file goes, as a crash leaves it stale.
-            (ROOT / ".stack" / "run" / f"kafka-{self.instance}.pid").unlink(missing_ok=True)
+        _kill_broker(self.instance)
 
     def destroy(self) -> None:
         self.stop()
         shutil.rmtree(ROOT / ".stack" / "kafka" / self.instance, ignore_errors=True)
+
+
+class PrivateCluster:
+    """A KRaft cluster of a test's own (stack/kafka.sh with KAFKA_BROKERS): `brokers`
+    combined broker+controller nodes on free ports, secured like the shared broker.
+    Any node may be killed -9, stopped and started again (`node(n)`)."""
+
+    def __init__(self, name: str, *, brokers: int = 3, env: dict[str, str] | None = None) -> None:
+        ports = _free_ports(2 * brokers)
+        self.ports, controller_ports = ports[:brokers], ports[brokers:]
+        self.instance = f"test-{name}"
+        self._env = {
+            "KAFKA_INSTANCE": self.instance,
+            "KAFKA_BROKERS": str(brokers),
+            "KAFKA_PORTS": ",".join(map(str, self.ports)),
+            "KAFKA_CONTROLLER_PORTS": ",".join(map(str, controller_ports)),
+            **(env or {}),
+        }
+        self.bootstrap = ",".join(f"localhost:{port}" for port in self.ports)
+        self.nodes = [ClusterNode(self, n) for n in range(1, brokers + 1)]
+
+    @property
+    def kafka(self) -> KafkaConnection:
+        """The admin's connection, naming every node."""
+        return kafka_connection(self.client_env("admin"))
+
+    def client_env(self, principal: str) -> dict[str, str]:
+        return local_client_env(principal, env=self._env | {"KAFKA_BOOTSTRAP": self.bootstrap})
+
+    def node(self, node_id: int) -> ClusterNode:
+        return self.nodes[node_id - 1]
+
+    def run(self, action: str, *, node: int | None = None) -> None:
+        env = {k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP", "KAFKA_NODE")}
+        env |= self._env | ({"KAFKA_NODE": str(node)} if node is not None else {})
+        done = subprocess.run(
+            [str(STACK / "kafka.sh"), action],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+        if done.returncode != 0:
+            where = "" if node is None else f" (node {node})"
+            raise RuntimeError(f"private cluster {action}{where} failed:\n{done.stderr}")
+
+    def start(self) -> None:
+        """Starts every node that is not running."""
+        self.run("start")
+
+    def stop(self) -> None:
+        self.run("stop")
+
+    def destroy(self) -> None:
+        self.stop()
+        shutil.rmtree(ROOT / ".stack" / "kafka" / self.instance, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class ClusterNode:
+    cluster: PrivateCluster
+    node_id: int
+
+    @property
+    def bootstrap(self) -> str:
+        return f"localhost:{self.cluster.ports[self.node_id - 1]}"
+
+    def start(self) -> None:
+        self.cluster.run("start", node=self.node_id)
+
+    def stop(self) -> None:
+        self.cluster.run("stop", node=self.node_id)
+
+    def kill(self) -> None:
+        """kill -9 of the node's JVM: no shutdown code runs."""
+        _kill_broker(f"{self.cluster.instance}-node{self.node_id}")
+
+
+def _free_ports(count: int) -> list[int]:
+    """`count` distinct free ports (each is free when looked at, as with free_port)."""
+    ports: list[int] = []
+    while len(ports) < count:
+        port = free_port()
+        if port not in ports:
+            ports.append(port)
+    return ports
+
+
+def _kill_broker(name: str) -> None:
+    pid = broker_pid(name)
+    if pid is not None:
+        _kill9(pid)
+        # A zombie still answers kill -0: stack/kafka.sh would take it for a running
+        # broker and not start one. The pid file goes, as a crash leaves it stale.
+        (ROOT / ".stack" / "run" / f"kafka-{name}.pid").unlink(missing_ok=True)
 
 
 def _kill9(pid: int, *, timeout: float = 30.0) -> None:
@@ -276,10 +368,11 @@ def _dead(pid: int) -> bool:
     return stat.rpartition(")")[2].split()[0] == "Z"
 
 
-def broker_pid(instance: str) -> int | None:
-    """The running broker's pid, from the pid file stack/kafka.sh writes."""
+def broker_pid(name: str) -> int | None:
+    """The running broker's pid, from the pid file stack/kafka.sh writes (`name`: the
+    instance of a single node, `<instance>-node<n>` for a cluster's node)."""
     try:
-        return int((ROOT / ".stack" / "run" / f"kafka-{instance}.pid").read_text().split()[0])
+        return int((ROOT / ".stack" / "run" / f"kafka-{name}.pid").read_text().split()[0])
     except (OSError, ValueError, IndexError):
         return None
 

@@ -123,3 +123,53 @@ async def set_topic_config(kafka: KafkaConnection, topic: str, config: dict[str,
         await admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic, config)])
     finally:
         await admin.close()
+
+
+@dataclass(frozen=True, order=True)
+class PartitionState:
+    topic: str
+    partition: int
+    leader: int
+    replicas: tuple[int, ...]
+    isr: tuple[int, ...]
+
+    @property
+    def under_replicated(self) -> bool:
+        return set(self.isr) != set(self.replicas)
+
+
+async def partition_states(
+    kafka: KafkaConnection, topics: list[str] | None = None
+) -> list[PartitionState]:
+    """Leader, replicas and in-sync replicas of every partition of `topics` (None: of
+    every topic the cluster has, its internal ones included)."""
+    admin = admin_client(kafka)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(topics)
+    finally:
+        await admin.close()
+    return sorted(
+        PartitionState(
+            found["topic"],
+            p["partition"],
+            p["leader"],
+            tuple(p["replicas"]),
+            tuple(p["isr"]),
+        )
+        for found in described
+        if found["error_code"] == 0
+        for p in found["partitions"]
+    )
+
+
+async def topic_config(kafka: KafkaConnection, topic: str) -> dict[str, str]:
+    """The topic's effective configuration, as the broker describes it."""
+    admin = admin_client(kafka)
+    await admin.start()
+    try:
+        (answer,) = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+    finally:
+        await admin.close()
+    (resource,) = answer.to_object()["resources"]
+    return {entry["config_names"]: entry["config_value"] for entry in resource["config_entries"]}
