@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 
 import asyncpg
 import uvicorn
@@ -46,12 +47,13 @@ from services.assessment.domain.policy import (
     policy_fingerprint,
 )
 from services.assessment.domain.records import Record
+from services.assessment.entrypoints import scope_worker
 from services.assessment.entrypoints.consumer import register_consumer
 from services.assessment.entrypoints.http.app import create_app
 from services.assessment.entrypoints.http.routes import QueryDeps
 from services.assessment.metrics import ConsumerMetrics, FoldHealth
 from services.assessment.service_layer.folding import Folded, fold
-from services.assessment.service_layer.rebuild_ports import Decoding, RebuildPorts
+from services.assessment.service_layer.rebuild_ports import Decoding, Evaluating, RebuildPorts
 from services.assessment.service_layer.resilience import IsolatingFold, Position
 from services.assessment.settings import AssessmentSettings, ProjectionSettings
 from shared.connecting import Connector, Step, describe
@@ -115,13 +117,18 @@ async def migrate_as_owner(settings: ProjectionSettings, policy: Policy) -> vers
         await conn.close()
 
 
-def rebuild_ports(pool: asyncpg.Pool, *, lock_url: str) -> RebuildPorts:
-    """What `replay`, `versions switch` work through: PostgreSQL on `pool`, the rebuild
-    lock on a connection of its own to `lock_url` (the owner's: it drops the builds a
-    crash left behind), the decode workers' functions."""
+def rebuild_ports(pool: asyncpg.Pool, *, database_url: str) -> RebuildPorts:
+    """What `replay`, `rerule` and `versions switch` work through: PostgreSQL on `pool`;
+    the rebuild lock on a connection of its own and the evaluation workers' connections,
+    to `database_url` (the pool's, the owner's: the lock drops the builds a crash left
+    behind); the decode and evaluation workers' functions."""
     return RebuildPorts(
-        store=PgRebuildStore(pool, lock_url=lock_url),
+        store=PgRebuildStore(pool, lock_url=database_url),
         decoding=Decoding(decode_chunk=decode_chunk, start_worker=start_worker),
+        evaluating=Evaluating(
+            evaluate_part=partial(scope_worker.evaluate_part, database_url),
+            start_worker=scope_worker.start_worker,
+        ),
     )
 
 

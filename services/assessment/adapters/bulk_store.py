@@ -27,6 +27,7 @@ from services.assessment.adapters.schema import checked_schema, ident
 from services.assessment.domain.facts import ComplaintFiling, ComplaintVerdict, Finding
 from services.assessment.domain.results import Alert, ComplaintState, Warning
 from services.assessment.domain.unit_alerts import Timed, TimedCollective
+from services.assessment.service_layer.rebuild_ports import WHOLE, Part
 from shared.catalogue import FindingCode
 
 PREFETCH = 10_000
@@ -147,19 +148,27 @@ async def analyze(conn: Connection, schema: str) -> None:
         await conn.execute(f"ANALYZE {names}")
 
 
+def in_part(column: str, part: Part) -> str:
+    """A condition: the rows whose `column` falls in `part` (any hash would do; it only
+    has to put every key in exactly one part)."""
+    if part.count == 1:
+        return "TRUE"
+    return f"(hashtext({column}) & 2147483647) % {int(part.count)} = {int(part.index)}"
+
+
 async def complaint_groups(
-    conn: Connection, schema: str
+    conn: Connection, schema: str, part: Part = WHOLE
 ) -> AsyncIterator[tuple[str, list[ComplaintFiling], list[ComplaintVerdict]]]:
     """Every complaint's filings and verdicts, one complaint at a time."""
     s = checked_schema(schema)
     query = f"""
         SELECT 'f' AS kind, source, event_id, occurred_at, complaint_id, unit_id, staff_id,
                channel, category, handling, NULL AS outcome, NULL::bool AS obstructed
-          FROM {s}.complaint_filings
+          FROM {s}.complaint_filings WHERE {in_part("complaint_id", part)}
         UNION ALL
         SELECT 'v', source, event_id, occurred_at, complaint_id, unit_id, staff_id,
                NULL, category, NULL, outcome, obstructed
-          FROM {s}.complaint_verdicts
+          FROM {s}.complaint_verdicts WHERE {in_part("complaint_id", part)}
         ORDER BY complaint_id"""
     current: str | None = None
     filings: list[ComplaintFiling] = []
@@ -178,7 +187,7 @@ async def complaint_groups(
 
 
 async def staff_month_groups(
-    conn: Connection, schema: str, codes: Collection[FindingCode]
+    conn: Connection, schema: str, codes: Collection[FindingCode], part: Part = WHOLE
 ) -> AsyncIterator[tuple[str, str, list[Finding]]]:
     """Findings with these codes naming a staff member, one (staff, month) at a time."""
     s = checked_schema(schema)
@@ -188,6 +197,7 @@ async def staff_month_groups(
           FROM {s}.findings f
           JOIN {s}.inspections i ON i.source = f.source AND i.event_id = f.event_id
          WHERE f.staff_id IS NOT NULL AND f.code = ANY($1::text[])
+           AND {in_part("f.staff_id", part)}
          ORDER BY f.staff_id, f.month"""
     current: tuple[str, str] | None = None
     group: list[Finding] = []
@@ -203,7 +213,7 @@ async def staff_month_groups(
 
 
 async def single_findings(
-    conn: Connection, schema: str, codes: Collection[FindingCode]
+    conn: Connection, schema: str, codes: Collection[FindingCode], part: Part = WHOLE
 ) -> AsyncIterator[Finding]:
     """Findings a rule judges on their own: these codes naming someone, or unit-wide."""
     s = checked_schema(schema)
@@ -212,23 +222,25 @@ async def single_findings(
                f.unit_wide, i.inspection_id
           FROM {s}.findings f
           JOIN {s}.inspections i ON i.source = f.source AND i.event_id = f.event_id
-         WHERE f.unit_wide OR (f.staff_id IS NOT NULL AND f.code = ANY($1::text[]))"""
+         WHERE (f.unit_wide OR (f.staff_id IS NOT NULL AND f.code = ANY($1::text[])))
+           AND {in_part("f.unit_id", part)}"""
     async for r in conn.cursor(query, [code.value for code in codes], prefetch=PREFETCH):
         yield finding_from_row(r)
 
 
 async def unit_year_groups(
-    conn: Connection, schema: str
+    conn: Connection, schema: str, part: Part = WHOLE
 ) -> AsyncIterator[tuple[str, int, list[Timed], list[TimedCollective]]]:
     """Each unit-year's individual warnings and event-raised collective warnings, as
     much of them as the timeline reads."""
     s = checked_schema(schema)
     query = f"""
         SELECT 'w' AS kind, id, unit_id, year, issued_at, revoked_at, status, NULL AS rule
-          FROM {s}.warnings
+          FROM {s}.warnings WHERE {in_part("unit_id", part)}
         UNION ALL
         SELECT 'a', id, unit_id, year, issued_at, revoked_at, status, rule
           FROM {s}.alerts WHERE rule IN ('obstruction', 'unit_wide_violation')
+           AND {in_part("unit_id", part)}
         ORDER BY unit_id, year"""
     current: tuple[str, int] | None = None
     warnings: list[Timed] = []

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 
-from services.assessment.adapters import bulk_store, feed, versions
+from services.assessment.adapters import bulk_store, fact_copy, feed, versions
 from services.assessment.adapters.db import Connection
 from services.assessment.adapters.rebuild_lock import RebuildLock, held_by
 from services.assessment.adapters.version_diff import diff_table
@@ -20,7 +20,7 @@ from services.assessment.domain.facts import ComplaintFiling, ComplaintVerdict, 
 from services.assessment.domain.identity import Key
 from services.assessment.domain.policy import Policy
 from services.assessment.domain.unit_alerts import Timed, TimedCollective
-from services.assessment.service_layer.rebuild_ports import TableDiff, Version
+from services.assessment.service_layer.rebuild_ports import WHOLE, Part, TableDiff, Version
 from shared.catalogue import FindingCode
 
 
@@ -40,6 +40,20 @@ class PgRebuildSession(versions.Catalogue):
 
     async def diff_table(self, table: str, *, old: Version, new: Version) -> TableDiff:
         return await diff_table(self._conn, table=table, old=old.schema_name, new=new.schema_name)
+
+    async def policy_of(self, version: Version) -> Policy:
+        return await versions.load_policy(self._conn, version.version)
+
+    async def copy_facts(self, source: Version, target: Version, *, time_zone: str | None) -> int:
+        return await fact_copy.copy_facts(
+            self._conn, source.schema_name, target.schema_name, time_zone=time_zone
+        )
+
+    async def pause_derived_counts(self, version: Version) -> None:
+        await fact_copy.pause_ranking_counts(self._conn, version.schema_name)
+
+    async def recount(self, version: Version) -> None:
+        await fact_copy.recount_ranking(self._conn, version.schema_name)
 
 
 class PgSwitchTransaction(versions.Catalogue):
@@ -78,27 +92,28 @@ class PgSwitchTransaction(versions.Catalogue):
 
 
 class PgScopeFacts:
-    def __init__(self, conn: Connection, schema: str) -> None:
+    def __init__(self, conn: Connection, schema: str, part: Part) -> None:
         self._conn = conn
         self._schema = schema
+        self._part = part
 
     def complaint_groups(
         self,
     ) -> AsyncIterator[tuple[str, list[ComplaintFiling], list[ComplaintVerdict]]]:
-        return bulk_store.complaint_groups(self._conn, self._schema)
+        return bulk_store.complaint_groups(self._conn, self._schema, self._part)
 
     def staff_month_groups(
         self, codes: Collection[FindingCode]
     ) -> AsyncIterator[tuple[str, str, list[Finding]]]:
-        return bulk_store.staff_month_groups(self._conn, self._schema, codes)
+        return bulk_store.staff_month_groups(self._conn, self._schema, codes, self._part)
 
     def single_findings(self, codes: Collection[FindingCode]) -> AsyncIterator[Finding]:
-        return bulk_store.single_findings(self._conn, self._schema, codes)
+        return bulk_store.single_findings(self._conn, self._schema, codes, self._part)
 
     def unit_year_groups(
         self,
     ) -> AsyncIterator[tuple[str, int, list[Timed], list[TimedCollective]]]:
-        return bulk_store.unit_year_groups(self._conn, self._schema)
+        return bulk_store.unit_year_groups(self._conn, self._schema, self._part)
 
 
 class PgRebuildStore:
@@ -137,7 +152,7 @@ class PgRebuildStore:
 
     @asynccontextmanager
     async def evaluation(
-        self, version: Version, policy: Policy
+        self, version: Version, policy: Policy, part: Part = WHOLE
     ) -> AsyncIterator[tuple[PgScopeFacts, bulk_store.CopyWriter]]:
         async with (
             self._pool.acquire() as source,
@@ -146,6 +161,6 @@ class PgRebuildStore:
             sink.transaction(),
         ):
             yield (
-                PgScopeFacts(source, version.schema_name),
+                PgScopeFacts(source, version.schema_name, part),
                 bulk_store.CopyWriter(sink, version.schema_name, policy.tz),
             )

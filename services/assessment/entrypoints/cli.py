@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -34,6 +37,7 @@ from services.assessment.service_layer.rebuild import (
     switch_to,
 )
 from services.assessment.service_layer.rebuild_ports import RebuildLockLostError
+from services.assessment.service_layer.rerule import DEFAULT_WORKERS, rerule
 from services.assessment.service_layer.retry import RetryReport, retry_parked
 from services.assessment.settings import AssessmentSettings, ProjectionSettings
 from shared.runtime import tune_garbage_collector
@@ -123,26 +127,9 @@ async def _replay(
     reader = bootstrap.history_reader(settings)
     await reader.start()
     try:
-        with Progress(
-            TextColumn("rebuilding"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]:>9} events/s"),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-            console=console,
-        ) as progress:
-            task = progress.add_task("rebuild", total=None, rate="-")
-            loop = asyncio.get_running_loop()
-            started = loop.time()
-
-            def on_progress(done: int, total: int) -> None:
-                elapsed = max(loop.time() - started, 1e-6)
-                progress.update(task, completed=done, total=total, rate=f"{done / elapsed:,.0f}")
-
+        with _progress("rebuilding") as on_progress:
             return await rebuild(
-                ports=bootstrap.rebuild_ports(pool, lock_url=settings.owner_url),
+                ports=bootstrap.rebuild_ports(pool, database_url=settings.owner_url),
                 reader=reader,
                 policy=policy,
                 changes_topic=settings.topics.assessment_changes,
@@ -152,6 +139,97 @@ async def _replay(
             )
     finally:
         await reader.stop()
+        await pool.close()
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr; yields the callback that moves it (done, total)."""
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]:>9} events/s"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task(label, total=None, rate="-")
+        started = time.monotonic()
+
+        def on_progress(done: int, total: int) -> None:
+            elapsed = max(time.monotonic() - started, 1e-6)
+            progress.update(task, completed=done, total=total, rate=f"{done / elapsed:,.0f}")
+
+        yield on_progress
+
+
+@app.command("rerule")
+def rerule_command(
+    policy: Annotated[Path, typer.Option(help="Policy file for the new version.")],
+    no_switch: Annotated[
+        bool,
+        typer.Option(
+            "--no-switch",
+            help="A pure what-if: print the difference from live, leave live untouched and "
+            "read nothing from Kafka; then `versions switch N` or `versions drop N`.",
+        ),
+    ] = False,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Evaluation worker processes (default: one per core).")
+    ] = DEFAULT_WORKERS,
+) -> None:
+    """Recompute every projection under a policy from the facts the live version already
+    holds in PostgreSQL (no fact is read from Kafka), in parallel over slices of the
+    scopes, into a new version; then catch up and switch to it as `replay` does."""
+    settings = _settings(ProjectionSettings)
+    try:
+        chosen = load_policy(policy)
+    except PolicyError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    tune_garbage_collector()
+    note = f"rerule {policy}{' (no switch)' if no_switch else ''}"
+    try:
+        report = asyncio.run(
+            _rerule(settings, chosen, note=note, switch=not no_switch, workers=workers)
+        )
+    except versions.VersionError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
+    except RebuildRefusedError as error:
+        console.print(f"[yellow]{error}[/yellow]")
+        raise typer.Exit(3) from None
+    except RebuildLockLostError as error:
+        console.print(f"[red]{error}; run the rerule again[/red]")
+        raise typer.Exit(4) from None
+    _print_report(report)
+
+
+async def _rerule(
+    settings: ProjectionSettings, policy: Policy, *, note: str, switch: bool, workers: int
+) -> RebuildReport:
+    pool = await bootstrap.open_database(settings, as_owner=True)
+    # Kafka only for the catch-up before a switch: a what-if does not connect to it.
+    reader = bootstrap.history_reader(settings) if switch else None
+    try:
+        if reader is not None:
+            await reader.start()
+        with _progress("reruling") as on_progress:
+            return await rerule(
+                ports=bootstrap.rebuild_ports(pool, database_url=settings.owner_url),
+                reader=reader,
+                policy=policy,
+                changes_topic=settings.topics.assessment_changes,
+                workers=workers,
+                on_progress=on_progress,
+                note=note,
+                switch=switch,
+            )
+    finally:
+        if reader is not None:
+            await reader.stop()
         await pool.close()
 
 
@@ -289,7 +367,7 @@ async def _switch(settings: ProjectionSettings, version: int) -> RebuildReport:
     await reader.start()
     try:
         return await switch_to(
-            ports=bootstrap.rebuild_ports(pool, lock_url=settings.owner_url),
+            ports=bootstrap.rebuild_ports(pool, database_url=settings.owner_url),
             reader=reader,
             version_number=version,
             changes_topic=settings.topics.assessment_changes,

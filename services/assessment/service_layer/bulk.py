@@ -30,11 +30,16 @@ from services.assessment.domain.records import Poison, Record, decode_checked
 from services.assessment.domain.unit_alerts import evaluate_unit_year
 from services.assessment.service_layer.folding import highest_offsets
 from services.assessment.service_layer.rebuild_ports import (
+    STAGES,
+    WHOLE,
     DecodeChunk,
     DecodedChunk,
     Decoding,
     HistoryReader,
+    Part,
     RebuildStore,
+    ResultSink,
+    ScopeFacts,
     Version,
 )
 from shared import topics
@@ -162,27 +167,42 @@ async def reconcile_conflicts(
 
 async def evaluate_all(*, store: RebuildStore, version: Version, policy: Policy) -> None:
     """Phase 2: every scope of the loaded facts, once."""
-    async with store.evaluation(version, policy) as (facts, out):
-        async for cid, filings, verdicts in facts.complaint_groups():
-            outcome = evaluate_complaint(cid, filings, verdicts, policy)
-            if outcome.state is not None:
-                await out.complaint(outcome.state)
-            for warning in outcome.warnings:
-                await out.warning(warning)
-            for alert in outcome.alerts:
-                await out.alert(alert)
-        async for staff_id, month, findings in facts.staff_month_groups(policy.attendance.codes):
-            if attendance := evaluate_attendance(staff_id, month, findings, policy):
-                await out.warning(attendance)
-        async for finding in facts.single_findings(policy.absence.codes):
-            if absence := evaluate_absence(finding, policy):
-                await out.warning(absence)
-            if unit_wide := evaluate_unit_wide(finding, policy):
-                await out.alert(unit_wide)
+    for stage in STAGES:
+        await evaluate_stage(store=store, version=version, policy=policy, stage=stage)
+
+
+async def evaluate_stage(
+    *, store: RebuildStore, version: Version, policy: Policy, stage: str, part: Part = WHOLE
+) -> None:
+    """One stage of phase 2 over the scopes of `part`, committed as a whole. Unit-years
+    read the warnings and alerts the first stage wrote, so they come once it committed."""
+    async with store.evaluation(version, policy, part) as (facts, out):
+        if stage == "scopes":
+            await _evaluate_scopes(facts, out, policy)
+        elif stage == "unit_years":
+            async for unit_id, year, warnings, collectives in facts.unit_year_groups():
+                for alert in evaluate_unit_year(unit_id, year, warnings, collectives, policy):
+                    await out.alert(alert)
+        else:
+            raise ValueError(f"no evaluation stage {stage!r}")
         await out.flush()
-    # Unit-years read the warnings and alerts written above, once committed.
-    async with store.evaluation(version, policy) as (facts, out):
-        async for unit_id, year, warnings, collectives in facts.unit_year_groups():
-            for alert in evaluate_unit_year(unit_id, year, warnings, collectives, policy):
-                await out.alert(alert)
-        await out.flush()
+
+
+async def _evaluate_scopes(facts: ScopeFacts, out: ResultSink, policy: Policy) -> None:
+    """Complaints, staff-months and the findings judged alone."""
+    async for cid, filings, verdicts in facts.complaint_groups():
+        outcome = evaluate_complaint(cid, filings, verdicts, policy)
+        if outcome.state is not None:
+            await out.complaint(outcome.state)
+        for warning in outcome.warnings:
+            await out.warning(warning)
+        for alert in outcome.alerts:
+            await out.alert(alert)
+    async for staff_id, month, findings in facts.staff_month_groups(policy.attendance.codes):
+        if attendance := evaluate_attendance(staff_id, month, findings, policy):
+            await out.warning(attendance)
+    async for finding in facts.single_findings(policy.absence.codes):
+        if absence := evaluate_absence(finding, policy):
+            await out.warning(absence)
+        if unit_wide := evaluate_unit_wide(finding, policy):
+            await out.alert(unit_wide)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from services.assessment.domain.changes import diff
@@ -108,6 +108,21 @@ class _Plan:
             self._on_progress(self.done, max(self.total, self.done))
 
 
+@dataclass(frozen=True, slots=True)
+class Build:
+    """A version being built, as the step that fills it sees it."""
+
+    version: Version
+    plan: _Plan  # records (or events) done, for the progress bar and the report
+    clock: _Stopwatch  # laps per phase
+    deadletters: _Poisoned  # what could not be folded (the live fold parked it)
+
+
+# Fills the new version's tables (their secondary indexes are dropped meanwhile): facts,
+# results, and the positions it reached in events.v1.
+Fill = Callable[[Build], Awaitable[None]]
+
+
 async def rebuild(
     *,
     ports: RebuildPorts,
@@ -122,6 +137,52 @@ async def rebuild(
     the difference between the old live version and the new one. With `switch=False`
     the version is left 'ready' beside live (a what-if): the report compares it with
     live, nothing reaches readers or the change feed; `switch_to` may switch later."""
+
+    async def fill(build: Build) -> None:
+        # 1. The whole log as it stands now: every fact, then every scope once.
+        store, version = ports.store, build.version
+        until = await reader.end_offsets()
+        build.plan.extend({}, until)
+        loaded = await load_history(
+            store=store,
+            decoding=ports.decoding,
+            version=version,
+            reader=reader,
+            until=until,
+            time_zone=policy.time_zone,
+            on_batch=build.plan.advance,
+        )
+        await reconcile_conflicts(
+            store=store, version=version, reader=reader, keys=loaded.conflicts
+        )
+        build.deadletters.count += loaded.poison + len(loaded.conflicts)
+        build.clock.lap("load")
+        await evaluate_all(store=store, version=version, policy=policy)
+        build.clock.lap("evaluate")
+
+    return await build_version(
+        ports=ports, reader=reader, policy=policy, changes_topic=changes_topic,
+        on_progress=on_progress, note=note, switch=switch, fill=fill,
+    )  # fmt: skip
+
+
+async def build_version(
+    *,
+    ports: RebuildPorts,
+    reader: HistoryReader | None,
+    policy: Policy,
+    changes_topic: str,
+    fill: Fill,
+    on_progress: Progress | None = None,
+    note: str | None = None,
+    switch: bool = True,
+) -> RebuildReport:
+    """Under the rebuild lock: a new version with `policy`, filled by `fill`, indexed
+    and analyzed; then caught up with live and switched to (the change feed learning
+    the difference), or with `switch=False` left 'ready' beside live. `reader` (events.v1)
+    is needed only to switch."""
+    if switch and reader is None:
+        raise ValueError("switching needs the history reader (the catch-up reads events.v1)")
     started = time.monotonic()
     store = ports.store
     lock = await store.take_lock()
@@ -139,16 +200,15 @@ async def rebuild(
             raise
         build = asyncio.create_task(
             _build_and_switch(
-                ports=ports,
+                store=store,
                 lock=lock,
-                reader=reader,
+                reader=reader if switch else None,
                 version=version,
-                policy=policy,
                 changes_topic=changes_topic,
                 plan=_Plan(on_progress),
                 started=started,
                 discarded=discarded,
-                switch=switch,
+                fill=fill,
             )
         )
         lock.on_lost(build.cancel)  # stop at once: another rebuild may take over
@@ -166,48 +226,28 @@ async def rebuild(
 
 async def _build_and_switch(
     *,
-    ports: RebuildPorts,
+    store: RebuildStore,
     lock: RebuildLock,
-    reader: HistoryReader,
+    reader: HistoryReader | None,  # None: do not switch
     version: Version,
-    policy: Policy,
     changes_topic: str,
     plan: _Plan,
     started: float,
     discarded: list[int],
-    switch: bool,
+    fill: Fill,
 ) -> RebuildReport:
-    store = ports.store
     deadletters = _Poisoned()
-
     phases: dict[str, float] = {}
     clock = _Stopwatch(phases)
-    # 1. The whole log as it stands now: every fact, then every scope once.
     async with store.session() as session:
         index_definitions = await session.drop_secondary_indexes(version)
-    until = await reader.end_offsets()
-    plan.extend({}, until)
-    loaded = await load_history(
-        store=store,
-        decoding=ports.decoding,
-        version=version,
-        reader=reader,
-        until=until,
-        time_zone=policy.time_zone,
-        on_batch=plan.advance,
-    )
-    positions = loaded.positions
-    await reconcile_conflicts(store=store, version=version, reader=reader, keys=loaded.conflicts)
-    deadletters.count += loaded.poison + len(loaded.conflicts)
-    clock.lap("load")
-    await evaluate_all(store=store, version=version, policy=policy)
-    clock.lap("evaluate")
+    await fill(Build(version, plan, clock, deadletters))
     async with store.session() as session:
         await session.create_indexes(index_definitions)
         clock.lap("index")
         await session.analyze(version)
     clock.lap("analyze")
-    if not switch:
+    if reader is None:
         async with store.session() as session:
             await session.set_state(version.version, "ready")
             live = await session.live_version()
@@ -215,6 +255,8 @@ async def _build_and_switch(
             store, version, live, plan=plan, poison=deadletters.count, started=started,
             discarded=discarded, phases=phases, published=0, switched=False,
         )  # fmt: skip
+    async with store.session() as session:
+        positions = await session.positions(version, reader.topic)
     previous, published = await _catch_up_and_switch(
         store=store, lock=lock, reader=reader, version=version, positions=positions,
         changes_topic=changes_topic, plan=plan, deadletters=deadletters, clock=clock,

@@ -1,7 +1,8 @@
-"""The ports of the rebuild path (`replay`, `versions switch`): what rebuild.py and
-bulk.py need of Kafka, of PostgreSQL and of the decode workers, and the types they
-exchange. `adapters/` implements them (kafka_log, rebuild_lock, rebuild_store,
-bulk_decode); `bootstrap.py` wires the concrete ones.
+"""The ports of the rebuild path (`replay`, `rerule`, `versions switch`): what
+rebuild.py, rerule.py and bulk.py need of Kafka, of PostgreSQL and of worker processes,
+and the types they exchange. `adapters/` implements them (kafka_log, rebuild_lock,
+rebuild_store, bulk_decode), `entrypoints/scope_worker.py` is the evaluation workers'
+entry; `bootstrap.py` wires the concrete ones.
 """
 
 from __future__ import annotations
@@ -78,6 +79,37 @@ DecodeChunk = Callable[
 
 
 @dataclass(frozen=True, slots=True)
+class Part:
+    """One of `count` disjoint slices of the scopes (by a hash of their key): parts
+    evaluate in parallel, and together cover every scope once."""
+
+    index: int
+    count: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.index < self.count:
+            raise ValueError(f"part {self.index} of {self.count}")
+
+
+WHOLE = Part(0, 1)
+
+# The evaluation in stages: a stage reads what the stages before it wrote (committed).
+STAGES = ("scopes", "unit_years")
+
+# (version, policy, stage, part): evaluates that part of that stage and commits it.
+EvaluatePart = Callable[[Version, Policy, str, Part], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluating:
+    """The evaluation's parts, run in worker processes (module-level functions or
+    partials of them: pickled by reference)."""
+
+    evaluate_part: EvaluatePart
+    start_worker: Callable[[], None]  # each worker's initializer
+
+
+@dataclass(frozen=True, slots=True)
 class Decoding:
     """The load phase's CPU work, run in worker processes: module-level functions,
     pickled by reference into the workers."""
@@ -141,6 +173,24 @@ class RebuildSession(VersionCatalogue, Protocol):
         ...
 
     async def diff_table(self, table: str, *, old: Version, new: Version) -> TableDiff: ...
+
+    async def policy_of(self, version: Version) -> Policy: ...
+
+    async def copy_facts(self, source: Version, target: Version, *, time_zone: str | None) -> int:
+        """In one snapshot of `source`: copy its facts, the identities of its events and
+        its positions into the empty `target`; with `time_zone`, the facts' months are
+        computed anew in that zone. Returns the number of events copied."""
+        ...
+
+    async def pause_derived_counts(self, version: Version) -> None:
+        """Stop keeping the counts the database derives from the results (the ranking's)
+        row by row: parallel writers would contend for them; `recount` makes them."""
+        ...
+
+    async def recount(self, version: Version) -> None:
+        """The derived counts, from the results in one statement; kept row by row again
+        from now on."""
+        ...
 
 
 class SwitchTransaction(VersionCatalogue, Protocol):
@@ -272,10 +322,11 @@ class RebuildStore(Protocol):
         ...
 
     def evaluation(
-        self, version: Version, policy: Policy
+        self, version: Version, policy: Policy, part: Part = WHOLE
     ) -> AbstractAsyncContextManager[tuple[ScopeFacts, ResultSink]]:
-        """One stage of the evaluation: the facts read in one read-only transaction,
-        the results written in another, committed when the stage ends."""
+        """One stage of the evaluation, over the scopes of `part`: the facts read in one
+        read-only transaction, the results written in another, committed when the stage
+        ends."""
         ...
 
 
@@ -283,3 +334,4 @@ class RebuildStore(Protocol):
 class RebuildPorts:
     store: RebuildStore
     decoding: Decoding
+    evaluating: Evaluating

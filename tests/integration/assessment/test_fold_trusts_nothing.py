@@ -206,7 +206,7 @@ async def test_a_pair_reused_across_types_counts_once_live_and_in_a_rebuild(
     await reader.start()
     try:
         report = await rebuild(
-            ports=rebuild_ports(pool, lock_url=url),
+            ports=rebuild_ports(pool, database_url=url),
             reader=reader,
             policy=load_default_policy(),
             changes_topic=assessment_env.topics.assessment_changes,

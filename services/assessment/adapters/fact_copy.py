@@ -1,0 +1,87 @@
+"""Set-based SQL for `rerule`: a new version's facts copied from another version's, and
+the ranking's counts made in one statement instead of row by row.
+
+The facts of a version do not depend on its policy, but for the months of inspections,
+findings and commendations (in the policy's time zone): copied as they are when the
+zone is the same, computed anew by PostgreSQL otherwise.
+"""
+
+from __future__ import annotations
+
+from services.assessment.adapters.bulk_store import FACT_COLUMNS
+from services.assessment.adapters.db import Connection
+from services.assessment.adapters.schema import checked_schema
+
+RESULT_TABLES = ("complaints", "warnings", "alerts")  # the ranking's triggers are on these
+
+
+def _select_list(columns: list[str], *, months_in_zone: bool) -> str:
+    return ", ".join(
+        "to_char(occurred_at AT TIME ZONE $1, 'YYYY-MM')"
+        if column == "month" and months_in_zone
+        else f'"{column}"'
+        for column in columns
+    )
+
+
+async def copy_facts(conn: Connection, source: str, target: str, *, time_zone: str | None) -> int:
+    """Every fact, event identity and position of `source` into the empty `target`, from
+    one snapshot of `source` (the live fold commits facts and positions together, so the
+    copy is a state the live version was in; the catch-up continues from its positions)."""
+    s, t = checked_schema(source), checked_schema(target)
+    async with conn.transaction(isolation="repeatable_read"):
+        for table, columns in FACT_COLUMNS.items():
+            recompute = time_zone is not None and "month" in columns
+            names = ", ".join(f'"{column}"' for column in columns)
+            await conn.execute(
+                f"INSERT INTO {t}.{table} ({names}) "
+                f"SELECT {_select_list(columns, months_in_zone=recompute)} FROM {s}.{table}",
+                *([time_zone] if recompute else []),
+            )
+        await conn.execute(
+            f'INSERT INTO {t}.positions (topic, partition, "offset") '
+            f'SELECT topic, partition, "offset" FROM {s}.positions'
+        )
+        events: int = await conn.fetchval(f"SELECT count(*) FROM {t}.event_ids")
+    return events
+
+
+async def pause_ranking_counts(conn: Connection, schema: str) -> None:
+    """The ranking's statement triggers off, on a version nobody else writes (being built):
+    parallel writers would queue on the rows they update, and could deadlock."""
+    s = checked_schema(schema)
+    for table in RESULT_TABLES:
+        await conn.execute(f"ALTER TABLE {s}.{table} DISABLE TRIGGER USER")
+
+
+async def recount_ranking(conn: Connection, schema: str) -> None:
+    """The ranking's counts from the rows they count (as the triggers of migration 006
+    keep them: a month and unit with nothing to count has no row), then the triggers
+    back on, in one transaction."""
+    s = checked_schema(schema)
+    async with conn.transaction():
+        await conn.execute(f"DELETE FROM {s}.ranking_counts")
+        await conn.execute(
+            f"""INSERT INTO {s}.ranking_counts
+                    (month, unit_id, filed, substantiated, warnings, yellow_cards, red_cards)
+                SELECT month, unit_id, sum(filed), sum(substantiated), sum(warnings),
+                       sum(yellow), sum(red)
+                  FROM (SELECT filed_month AS month, unit_id, 1 AS filed, 0 AS substantiated,
+                               0 AS warnings, 0 AS yellow, 0 AS red
+                          FROM {s}.complaints
+                        UNION ALL
+                        SELECT outcome_month, unit_id, 0, 1, 0, 0, 0
+                          FROM {s}.complaints WHERE outcome = 'substantiated'
+                        UNION ALL
+                        SELECT period, unit_id, 0, 0, 1, 0, 0
+                          FROM {s}.warnings WHERE status = 'active'
+                        UNION ALL
+                        SELECT month, unit_id, 0, 0, 0, (level = 'collective_warning')::int,
+                               (level = 'leadership')::int
+                          FROM {s}.alerts WHERE status = 'active') AS counted
+                 GROUP BY month, unit_id
+                HAVING sum(filed) <> 0 OR sum(substantiated) <> 0 OR sum(warnings) <> 0
+                    OR sum(yellow) <> 0 OR sum(red) <> 0"""
+        )
+        for table in RESULT_TABLES:
+            await conn.execute(f"ALTER TABLE {s}.{table} ENABLE TRIGGER USER")

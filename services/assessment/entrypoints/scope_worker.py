@@ -1,0 +1,37 @@
+"""The entry point of an evaluation worker process (`assessment rerule --workers N`):
+evaluates one part of one stage of a version being built, on connections of its own.
+Module-level functions only: they are pickled by reference into the workers."""
+
+from __future__ import annotations
+
+import asyncio
+
+from services.assessment.adapters.bulk_decode import start_worker as _start_worker
+from services.assessment.adapters.db import create_pool
+from services.assessment.adapters.rebuild_store import PgRebuildStore
+from services.assessment.domain.policy import Policy
+from services.assessment.service_layer.bulk import evaluate_stage
+from services.assessment.service_layer.rebuild_ports import Part, Version
+
+
+def start_worker() -> None:
+    """The collector tuned as the services tune it; exit with the parent. (Being this
+    module's, it imports what the parts need as soon as the worker starts.)"""
+    _start_worker()
+
+
+def evaluate_part(
+    database_url: str, version: Version, policy: Policy, stage: str, part: Part
+) -> None:
+    asyncio.run(_evaluate_part(database_url, version, policy, stage, part))
+
+
+async def _evaluate_part(
+    database_url: str, version: Version, policy: Policy, stage: str, part: Part
+) -> None:
+    pool = await create_pool(database_url, size=2)  # the facts read, the results written
+    try:
+        store = PgRebuildStore(pool, lock_url=database_url)
+        await evaluate_stage(store=store, version=version, policy=policy, stage=stage, part=part)
+    finally:
+        await pool.close()
