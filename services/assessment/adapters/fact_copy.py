@@ -8,9 +8,11 @@ zone is the same, computed anew by PostgreSQL otherwise.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from services.assessment.adapters.bulk_store import FACT_COLUMNS
 from services.assessment.adapters.db import Connection
-from services.assessment.adapters.schema import checked_schema
+from services.assessment.adapters.schema import checked_schema, ident
 
 RESULT_TABLES = ("complaints", "warnings", "alerts")  # the ranking's triggers are on these
 
@@ -27,8 +29,11 @@ def _select_list(columns: list[str], *, months_in_zone: bool) -> str:
 async def copy_facts(conn: Connection, source: str, target: str, *, time_zone: str | None) -> int:
     """Every fact, event identity and position of `source` into the empty `target`, from
     one snapshot of `source` (the live fold commits facts and positions together, so the
-    copy is a state the live version was in; the catch-up continues from its positions)."""
+    copy is a state the live version was in; the catch-up continues from its positions).
+    The primary keys are built once the rows are in (measured on 1M events: a million
+    inserts into event_ids took 8.4 s with its key, 2.5 s without and 2.7 s to build it)."""
     s, t = checked_schema(source), checked_schema(target)
+    keys = await _drop_primary_keys(conn, t, FACT_COLUMNS)
     async with conn.transaction(isolation="repeatable_read"):
         for table, columns in FACT_COLUMNS.items():
             recompute = time_zone is not None and "month" in columns
@@ -43,7 +48,31 @@ async def copy_facts(conn: Connection, source: str, target: str, *, time_zone: s
             f'SELECT topic, partition, "offset" FROM {s}.positions'
         )
         events: int = await conn.fetchval(f"SELECT count(*) FROM {t}.event_ids")
+    for statement in keys:
+        await conn.execute(statement)
     return events
+
+
+async def _drop_primary_keys(conn: Connection, schema: str, tables: Collection[str]) -> list[str]:
+    """Drop these tables' primary keys; returns the statements that add them back."""
+    rows = await conn.fetch(
+        """SELECT c.relname AS table, k.conname AS name, pg_get_constraintdef(k.oid) AS definition
+             FROM pg_constraint k
+             JOIN pg_class c ON c.oid = k.conrelid
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = $1 AND k.contype = 'p' AND c.relname = ANY($2::text[])""",
+        schema,
+        list(tables),
+    )
+    for row in rows:
+        await conn.execute(
+            f"ALTER TABLE {schema}.{ident(row['table'])} DROP CONSTRAINT {ident(row['name'])}"
+        )
+    return [
+        f"ALTER TABLE {schema}.{ident(row['table'])} ADD CONSTRAINT {ident(row['name'])} "
+        f"{row['definition']}"
+        for row in rows
+    ]
 
 
 async def pause_ranking_counts(conn: Connection, schema: str) -> None:

@@ -5,23 +5,21 @@ streams, over the modules that own the SQL (versions, bulk_store, feed, version_
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import asyncpg
 
 from services.assessment.adapters import bulk_store, fact_copy, feed, versions
 from services.assessment.adapters.db import Connection
 from services.assessment.adapters.rebuild_lock import RebuildLock, held_by
+from services.assessment.adapters.scope_store import PgEvaluation, PgScopeFacts
 from services.assessment.adapters.version_diff import diff_table
 from services.assessment.adapters.writer import ProjectionWriter, WriteTx
 from services.assessment.domain.changes import Change, Result
-from services.assessment.domain.facts import ComplaintFiling, ComplaintVerdict, Finding
 from services.assessment.domain.identity import Key
 from services.assessment.domain.policy import Policy
-from services.assessment.domain.unit_alerts import Timed, TimedCollective
 from services.assessment.service_layer.rebuild_ports import WHOLE, Part, TableDiff, Version
-from shared.catalogue import FindingCode
 
 
 class PgRebuildSession(versions.Catalogue):
@@ -91,31 +89,6 @@ class PgSwitchTransaction(versions.Catalogue):
         await versions.switch_live(self._conn, to_version=version.version)
 
 
-class PgScopeFacts:
-    def __init__(self, conn: Connection, schema: str, part: Part) -> None:
-        self._conn = conn
-        self._schema = schema
-        self._part = part
-
-    def complaint_groups(
-        self,
-    ) -> AsyncIterator[tuple[str, list[ComplaintFiling], list[ComplaintVerdict]]]:
-        return bulk_store.complaint_groups(self._conn, self._schema, self._part)
-
-    def staff_month_groups(
-        self, codes: Collection[FindingCode]
-    ) -> AsyncIterator[tuple[str, str, list[Finding]]]:
-        return bulk_store.staff_month_groups(self._conn, self._schema, codes, self._part)
-
-    def single_findings(self, codes: Collection[FindingCode]) -> AsyncIterator[Finding]:
-        return bulk_store.single_findings(self._conn, self._schema, codes, self._part)
-
-    def unit_year_groups(
-        self,
-    ) -> AsyncIterator[tuple[str, int, list[Timed], list[TimedCollective]]]:
-        return bulk_store.unit_year_groups(self._conn, self._schema, self._part)
-
-
 class PgRebuildStore:
     """The port `RebuildStore` on a pool; the lock on a connection of its own
     (`lock_url`: the owner's, who may drop the builds a crash left behind)."""
@@ -124,6 +97,7 @@ class PgRebuildStore:
         self._pool = pool
         self._lock_url = lock_url
         self.writer = ProjectionWriter(pool)
+        self._evaluation = PgEvaluation(pool)
 
     async def take_lock(self) -> RebuildLock | None:
         return await RebuildLock.try_take(self._lock_url)
@@ -150,17 +124,7 @@ class PgRebuildStore:
                 await tx.save_positions(topic, highest)
         return conflicts
 
-    @asynccontextmanager
-    async def evaluation(
+    def evaluation(
         self, version: Version, policy: Policy, part: Part = WHOLE
-    ) -> AsyncIterator[tuple[PgScopeFacts, bulk_store.CopyWriter]]:
-        async with (
-            self._pool.acquire() as source,
-            self._pool.acquire() as sink,
-            source.transaction(readonly=True),
-            sink.transaction(),
-        ):
-            yield (
-                PgScopeFacts(source, version.schema_name, part),
-                bulk_store.CopyWriter(sink, version.schema_name, policy.tz),
-            )
+    ) -> AbstractAsyncContextManager[tuple[PgScopeFacts, bulk_store.CopyWriter]]:
+        return self._evaluation.evaluation(version, policy, part)

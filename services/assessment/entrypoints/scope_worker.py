@@ -8,7 +8,7 @@ import asyncio
 
 from services.assessment.adapters.bulk_decode import start_worker as _start_worker
 from services.assessment.adapters.db import create_pool
-from services.assessment.adapters.rebuild_store import PgRebuildStore
+from services.assessment.adapters.scope_store import PgEvaluation
 from services.assessment.domain.policy import Policy
 from services.assessment.service_layer.bulk import evaluate_stage
 from services.assessment.service_layer.rebuild_ports import Part, Version
@@ -31,7 +31,8 @@ async def _evaluate_part(
 ) -> None:
     pool = await create_pool(database_url, size=2)  # the facts read, the results written
     try:
-        store = PgRebuildStore(pool, lock_url=database_url)
-        await evaluate_stage(store=store, version=version, policy=policy, stage=stage, part=part)
+        await evaluate_stage(
+            store=PgEvaluation(pool), version=version, policy=policy, stage=stage, part=part
+        )
     finally:
         await pool.close()

@@ -35,6 +35,7 @@ from services.assessment.service_layer.rebuild_ports import (
     DecodeChunk,
     DecodedChunk,
     Decoding,
+    EvaluationStore,
     HistoryReader,
     Part,
     RebuildStore,
@@ -172,7 +173,7 @@ async def evaluate_all(*, store: RebuildStore, version: Version, policy: Policy)
 
 
 async def evaluate_stage(
-    *, store: RebuildStore, version: Version, policy: Policy, stage: str, part: Part = WHOLE
+    *, store: EvaluationStore, version: Version, policy: Policy, stage: str, part: Part = WHOLE
 ) -> None:
     """One stage of phase 2 over the scopes of `part`, committed as a whole. Unit-years
     read the warnings and alerts the first stage wrote, so they come once it committed."""

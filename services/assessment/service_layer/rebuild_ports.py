@@ -296,7 +296,17 @@ class VersionWriter(Protocol):
         ...
 
 
-class RebuildStore(Protocol):
+class EvaluationStore(Protocol):
+    def evaluation(
+        self, version: Version, policy: Policy, part: Part = WHOLE
+    ) -> AbstractAsyncContextManager[tuple[ScopeFacts, ResultSink]]:
+        """One stage of the evaluation, over the scopes of `part`: the facts read in one
+        read-only transaction, the results written in another, committed when the stage
+        ends."""
+        ...
+
+
+class RebuildStore(EvaluationStore, Protocol):
     """PostgreSQL, as the rebuild path sees it."""
 
     @property
@@ -319,14 +329,6 @@ class RebuildStore(Protocol):
         """In one transaction: store the decoded facts of events not seen before (the
         first copy of an event wins) and the positions they reach; returns the (source,
         id) pairs seen with different contents."""
-        ...
-
-    def evaluation(
-        self, version: Version, policy: Policy, part: Part = WHOLE
-    ) -> AbstractAsyncContextManager[tuple[ScopeFacts, ResultSink]]:
-        """One stage of the evaluation, over the scopes of `part`: the facts read in one
-        read-only transaction, the results written in another, committed when the stage
-        ends."""
         ...
 
 
