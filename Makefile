@@ -8,8 +8,8 @@ UV := .tools/bin/uv
 BIN := .venv/bin
 N ?= 200000
 
-.PHONY: help install up down status test test-unit lint fmt schemas docs demo replay versions \
-        bench bench-intake bench-dashboard screenshots chaos clean
+.PHONY: help install up down status test test-unit lint fmt schemas docs demo replay whatif versions \
+        bench bench-whatif bench-intake bench-dashboard screenshots chaos clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -64,11 +64,17 @@ demo: install ## set up, start the stack, feed a sample history, print the asses
 replay: install ## rebuild every projection from events.v1 without downtime (POLICY=file)
 	stack/with-infra.sh $(BIN)/assessment replay $(if $(POLICY),--policy $(POLICY))
 
+whatif: install ## policy what-if from the facts in PostgreSQL, live untouched (POLICY=file)
+	stack/with-infra.sh $(BIN)/assessment rerule --no-switch --policy $(POLICY)
+
 versions: install ## list projection versions
 	stack/with-infra.sh $(BIN)/assessment versions list
 
 bench: install ## rebuild benchmark: ceiling vs full rebuild vs live latency (N=events)
 	stack/with-infra.sh $(BIN)/python -m bench.rebuild_bench --events $(N)
+
+bench-whatif: install ## rerule --no-switch timed on N bench events (replayed first)
+	stack/with-infra.sh $(BIN)/python -m bench.whatif --events $(N)
 
 bench-intake: install ## intake benchmark: batch/single endpoints vs a bare producer
 	stack/with-infra.sh $(BIN)/python -m bench.intake_bench

@@ -343,8 +343,8 @@ def drop(version: Annotated[int, typer.Argument(help="The version number to drop
 
 @versions_app.command("switch")
 def switch(version: Annotated[int, typer.Argument(help="The ready version to make live.")]) -> None:
-    """Make a ready version live (a `replay --no-switch` build, or an earlier live one):
-    it folds what it has not seen yet, and the change feed gets the difference."""
+    """Make a ready version live (a `replay` or `rerule --no-switch` build, or an earlier
+    live one): it folds what it has not seen yet, and the change feed gets the difference."""
     settings = _settings(ProjectionSettings)
     tune_garbage_collector()
     try:
