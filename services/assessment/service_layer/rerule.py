@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import os
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from multiprocessing import get_context
 
 from services.assessment.domain.policy import Policy
@@ -87,25 +88,19 @@ async def rerule(
     )  # fmt: skip
 
 
-def _evaluation_pool(evaluating: Evaluating, workers: int) -> ProcessPoolExecutor | _InProcess:
+def _evaluation_pool(
+    evaluating: Evaluating, workers: int
+) -> ProcessPoolExecutor | nullcontext[None]:
     """Started before the copy, so that the workers start (spawn, imports) while
-    PostgreSQL copies."""
+    PostgreSQL copies. One worker: this process."""
     if workers == 1:
-        return _InProcess()
+        return nullcontext()
     pool = ProcessPoolExecutor(
         max_workers=workers, mp_context=get_context("spawn"), initializer=evaluating.start_worker
     )
     for _ in range(workers):
         pool.submit(os.getpid)  # a worker process starts for each
     return pool
-
-
-class _InProcess:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *_: object) -> None:
-        return None
 
 
 async def _evaluate(

@@ -211,6 +211,27 @@ async def test_one_worker_and_three_workers_build_the_same_version(
     assert one == three
 
 
+async def test_a_policy_in_another_time_zone_recomputes_the_facts_months(
+    assessment_env: AssessmentEnv, tmp_path: Path
+) -> None:
+    client = await started_service(assessment_env, events(2000, seed=26))
+    await client.aclose()
+    elsewhere = tmp_path / "elsewhere.toml"
+    elsewhere.write_text(
+        default_policy_path()
+        .read_text(encoding="utf-8")
+        .replace('version = "2026.1"', 'version = "2026.1-ny"')
+        .replace('time_zone = "Asia/Shanghai"', 'time_zone = "America/New_York"'),
+        encoding="utf-8",
+    )
+    await assessment(assessment_env, "rerule", "--policy", str(elsewhere), "--no-switch")
+    await assessment(assessment_env, "replay", "--policy", str(elsewhere), "--no-switch")
+    url = assessment_env.database_url
+    live, reruled, replayed = [await tables(url, v) for v in (1, 2, 3)]
+    assert reruled == replayed
+    assert reruled["inspections"] != live["inspections"], "months at the edges moved"
+
+
 async def delete_every_record(env: AssessmentEnv) -> None:
     """events.v1 keeps its offsets but no longer gives a single record to any reader."""
     ends = await end_offsets(env.kafka, env.topics.events)
