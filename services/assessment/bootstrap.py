@@ -216,8 +216,7 @@ async def build_runtime(settings: AssessmentSettings) -> Runtime:
     relay = OutboxRelay(pool=pool, producer=producer)
 
     async def fold_once(records: Sequence[Record], failed: Mapping[Position, str]) -> Folded:
-        async with writer.live() as tx:
-            return await fold(tx, records, failed=failed)
+        return await writer.run_live(lambda tx: fold(tx, records, failed=failed))
 
     isolating = IsolatingFold(
         fold_once, is_environment=is_environment_error, on_poison_failure=metrics.poison_failure
