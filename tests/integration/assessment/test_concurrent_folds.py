@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
 import orjson
@@ -125,16 +126,16 @@ async def live(scratch_database_url: str) -> AsyncIterator[Live]:
         await pool.close()
 
 
-async def projection_equals_oracle(live: Live, events: list[Event]) -> None:
+async def projection_equals_oracle(live: Live, events: Sequence[Event]) -> None:
     async with live.pool.acquire() as conn:
         stored = await read_projection(conn, live.schema)
         kept, counted = await ranking_counts(conn, live.schema)
-    assert stored.rows() == oracle_of(events)
+    assert stored.rows() == oracle_of(list(events))
     assert stored.events == len({e.key for e in events})
     assert kept == counted
 
 
-async def still_waiting(task: asyncio.Task[Folded], seconds: float = 0.3) -> bool:
+async def still_waiting(task: asyncio.Task[Any], seconds: float = 0.3) -> bool:
     await asyncio.sleep(seconds)
     return not task.done()
 
