@@ -29,11 +29,21 @@ PARTITION_LOCK_CLASS = 7_001_010
 SCOPE_LOCK_CLASS = 7_001_011
 UNIT_LOCK_CLASS = 7_001_012
 
-# The subquery's ORDER BY is kept (a sorted subquery is not flattened), so the locks
-# are taken in hash order; equal hashes are one lock.
+# `{keys}` is a query of one text column: the keys, found or given. The sorted subquery
+# is not flattened, so the locks are taken in hash order; keys of equal hash are one
+# lock. Keys held already ($2) are left out. Returns the keys locked now.
 _LOCK = """
-    SELECT pg_advisory_xact_lock($1, h)
-    FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest($2::text[]) AS k ORDER BY h) AS keys"""
+    SELECT k, pg_advisory_xact_lock($1, h)
+    FROM (SELECT DISTINCT ON (h) k, h
+            FROM (SELECT k, hashtext(k) AS h FROM ({keys}) AS found (k)) AS hashed
+           WHERE k IS NOT NULL AND NOT k = ANY($2::text[])
+           ORDER BY h) AS sorted"""
+_GIVEN = _LOCK.format(keys="SELECT unnest($3::text[])")
+
+
+def lock_statement(keys: str) -> str:
+    """The statement that locks the keys `keys` (a query; its parameters from $3) finds."""
+    return _LOCK.format(keys=keys)
 
 
 class FoldLocks:
@@ -47,8 +57,10 @@ class FoldLocks:
         held = self._held.setdefault(lock_class, set())
         wanted = [key for key in set(keys) if key not in held]
         if wanted:
-            await self._conn.execute(_LOCK, lock_class, wanted)
-            held.update(wanted)
+            await self.take_found(lock_class, _GIVEN, wanted)
 
-    def held(self, lock_class: int) -> frozenset[str]:
-        return frozenset(self._held.get(lock_class, ()))
+    async def take_found(self, lock_class: int, statement: str, *args: object) -> None:
+        """Lock what `statement` (from `lock_statement`) finds, in one round trip."""
+        held = self._held.setdefault(lock_class, set())
+        rows = await self._conn.fetch(statement, lock_class, list(held), *args)
+        held.update(row[0] for row in rows)

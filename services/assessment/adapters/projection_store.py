@@ -23,6 +23,7 @@ from services.assessment.adapters.fold_locks import (
     SCOPE_LOCK_CLASS,
     UNIT_LOCK_CLASS,
     FoldLocks,
+    lock_statement,
 )
 from services.assessment.adapters.schema import checked_schema
 from services.assessment.domain.calendar import month_of
@@ -185,10 +186,12 @@ class Sql:
             JOIN unnest($1::text[], $2::text[]) AS k (source, event_id) USING (source, event_id)
             ORDER BY e.source, e.event_id
             FOR UPDATE OF e"""
-        self.units_of = f"""
-            SELECT unit_id FROM {s}.complaints WHERE complaint_id = ANY($1::text[])
-            UNION SELECT unit_id FROM {s}.warnings WHERE scope = ANY($2::text[])
-            UNION SELECT unit_id FROM {s}.alerts WHERE scope = ANY($2::text[])"""
+        # The given units and those the rows of these complaints and scopes name.
+        self.lock_units = lock_statement(f"""
+            SELECT unnest($3::text[])
+            UNION ALL SELECT unit_id FROM {s}.complaints WHERE complaint_id = ANY($4::text[])
+            UNION ALL SELECT unit_id FROM {s}.warnings WHERE scope = ANY($5::text[])
+            UNION ALL SELECT unit_id FROM {s}.alerts WHERE scope = ANY($5::text[])""")
         self.save_identities = f"""
             INSERT INTO {s}.event_ids (source, event_id, digest, recorded_at, partition, "offset")
             SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::timestamptz[],
@@ -273,11 +276,16 @@ class PgProjectionStore:
     ) -> None:
         if self._locks is None:
             return
-        wanted = set(units)
         if complaint_ids or scopes:
-            rows = await self._conn.fetch(self._sql.units_of, list(complaint_ids), list(scopes))
-            wanted.update(r["unit_id"] for r in rows)
-        await self._locks.take(UNIT_LOCK_CLASS, wanted)
+            await self._locks.take_found(
+                UNIT_LOCK_CLASS,
+                self._sql.lock_units,
+                list(units),
+                list(complaint_ids),
+                list(scopes),
+            )
+        else:
+            await self._locks.take(UNIT_LOCK_CLASS, units)
 
     # -- facts ---------------------------------------------------------------------
 

@@ -53,6 +53,11 @@ class _Replacement:
     complaint_ids: Collection[str] = ()
     complaints: list[ComplaintState] = field(default_factory=list)
     with_alerts: bool = True  # the scopes may hold alerts (attendance scopes never do)
+    # The scopes that may hold rows already (None: all); a new event's findings' do not.
+    stored: list[str] | None = None
+
+    def stored_scopes(self) -> list[str]:
+        return self.scopes if self.stored is None else self.stored
 
     def units(self) -> set[str]:
         return (
@@ -95,7 +100,7 @@ async def project(
     await store.lock_units(
         set().union(*(r.units() for r in replacements)),
         complaint_ids=complaint_ids,
-        scopes=[scope for r in replacements for scope in r.scopes],
+        scopes=[scope for r in replacements for scope in r.stored_scopes()],
     )
     changed: set[UnitYear] = set()
     for replacement in replacements:
@@ -168,10 +173,9 @@ def _finding_results(
     alerts = [a for f in findings if (a := evaluate_unit_wide(f, policy))]
     if not warnings and not alerts and not retracted:
         return _Replacement()
-    scopes = [
-        finding_scope(f.key.source, f.key.event_id, f.position) for f in (*findings, *retracted)
-    ]
-    return _Replacement(scopes=scopes, warnings=warnings, alerts=alerts)
+    gone = [finding_scope(f.key.source, f.key.event_id, f.position) for f in retracted]
+    scopes = [finding_scope(f.key.source, f.key.event_id, f.position) for f in findings] + gone
+    return _Replacement(scopes=scopes, warnings=warnings, alerts=alerts, stored=gone)
 
 
 async def _write(store: ProjectionStore, replacement: _Replacement) -> set[UnitYear]:
