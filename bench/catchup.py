@@ -62,7 +62,10 @@ async def measure_catchup(
       group join and rebalances included: what an operator waits);
     - fold_seconds: from the first record folded to the last;
     - catchup_rate: catchup_events / catchup_seconds;
-    - cpu_seconds: user + system CPU of the instances together.
+    - cpu_seconds: user + system CPU of the instances together;
+    - postgres_cpu_seconds: the same of the database server's processes (when it runs
+      on this machine; its backends and background processes, as pg_stat_activity
+      lists them).
     """
     run_id = uuid.uuid4().hex[:8]
     own_topics = prefix is None
@@ -102,6 +105,7 @@ async def measure_catchup(
             schema = await conn.fetchval(
                 "SELECT schema_name FROM assessment.versions WHERE state = 'live'"
             )
+            pg_before = await _postgres_cpu(conn)
             started = time.perf_counter()
             for n in range(1, instances + 1):
                 process = assessment_process(
@@ -109,9 +113,11 @@ async def measure_catchup(
                 )
                 processes.append(process.start())
             first_fold, done = await _wait_folded(conn, schema, names.events, ends, timeout_s)
+            cpu = sum(_cpu_seconds(p.process.pid) for p in processes[1:] if p.process)
+            pg_after = await _postgres_cpu(conn)
         finally:
             await conn.close()
-        cpu = sum(_cpu_seconds(p) for p in processes[1:])
+        pg_cpu = sum(t - pg_before.get(pid, 0.0) for pid, t in pg_after.items())
     finally:
         for process in processes:
             process.stop()
@@ -126,6 +132,7 @@ async def measure_catchup(
         "instances": instances,
         "fold_seconds": round(done - first_fold, 2),
         "cpu_seconds": round(cpu, 1),
+        "postgres_cpu_seconds": round(pg_cpu, 1),
     }
 
 
@@ -163,16 +170,20 @@ async def _wait_folded(
     raise TimeoutError(f"not caught up after {timeout_s:.0f} s")
 
 
-def _cpu_seconds(process: ServiceProcess) -> float:
-    """User + system CPU of a running process (its threads included)."""
-    if process.process is None:
-        return 0.0
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a running process (its threads included); 0 if unknown."""
     try:
-        fields = Path(f"/proc/{process.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
     ticks = os.sysconf("SC_CLK_TCK")
     return (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+
+
+async def _postgres_cpu(conn: asyncpg.Connection) -> dict[int, float]:
+    """CPU seconds so far of each server process (0 where it is not on this machine)."""
+    pids = [r["pid"] for r in await conn.fetch("SELECT pid FROM pg_stat_activity")]
+    return {pid: _cpu_seconds(pid) for pid in pids}
 
 
 async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
