@@ -205,13 +205,14 @@ async def build_runtime(settings: AssessmentSettings) -> Runtime:
         graceful_timeout=GRACEFUL_STOP_S,
         log_level=logging.DEBUG,  # per-batch "Received/Processed" lines
     )
+    health = FoldHealth()
+    metrics = ConsumerMetrics(registry, health)
     writer = ProjectionWriter(
         pool,
         deadletter_topic=topics.assessment_deadletter,
         changes_topic=topics.assessment_changes,
+        on_rollback=metrics.rolled_back,
     )
-    health = FoldHealth()
-    metrics = ConsumerMetrics(registry, health)
     producer = ReplaceableProducer(kafka=settings.kafka, client_id="assessment")
     relay = OutboxRelay(pool=pool, producer=producer)
 

@@ -77,12 +77,13 @@ class ProjectionWriter:
         *,
         deadletter_topic: str | None = None,
         changes_topic: str | None = None,
+        on_rollback: Callable[[], None] = lambda: None,
     ) -> None:
         self._pool = pool
+        self._on_rollback = on_rollback
         self._deadletter_topic = deadletter_topic  # parks from live transactions only
         self._changes_topic = changes_topic  # the change feed, of live transactions only
         self.changes_published = 0  # changes queued in the outbox by committed transactions
-        self.conflicts = 0  # live transactions rolled back by a conflict, and run again
         self._policies: dict[int, Policy] = {}
 
     async def policy_of(self, conn: Connection, version: int) -> Policy:
@@ -135,7 +136,7 @@ class ProjectionWriter:
             except asyncpg.exceptions.TransactionRollbackError as error:
                 if attempt == CONFLICT_ATTEMPTS:
                     raise
-                self.conflicts += 1
+                self._on_rollback()
                 log.warning("live fold rolled back (%s); attempt %d", error.sqlstate, attempt + 1)
         raise AssertionError("unreachable")
 

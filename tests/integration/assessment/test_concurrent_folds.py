@@ -272,3 +272,40 @@ async def test_a_rebuild_switch_waits_for_every_live_fold_and_stops_new_ones(
         )
         assert await still_waiting(third)
     assert (await asyncio.wait_for(third, timeout=10)).new_events == 1
+
+
+async def test_a_live_transaction_rolled_back_by_a_deadlock_is_run_again(
+    scratch_database_url: str,
+) -> None:
+    """The fold's locks are taken in one order, so this takes two locks in opposite
+    orders on purpose: PostgreSQL breaks the deadlock by rolling one back, and
+    `run_live` runs that one again at once."""
+    pool = await asyncpg.create_pool(scratch_database_url, min_size=2, max_size=4)
+    assert pool is not None
+    async with pool.acquire() as conn:
+        await migrate_control(conn)
+        version = await versions.create_version(conn, policy=POLICY, state="live")
+        await migrate_projection(conn, version.schema_name)
+    rollbacks: list[int] = []
+    writer = ProjectionWriter(pool, on_rollback=lambda: rollbacks.append(1))
+    both_hold_one = asyncio.Barrier(2)
+    attempts: list[str] = []
+
+    async def work(name: str, first: int, second: int) -> str:
+        async def body(tx: Any) -> str:
+            attempts.append(name)
+            await tx.conn.execute("SELECT pg_advisory_xact_lock(1, $1)", first)
+            if attempts.count(name) == 1:
+                await both_hold_one.wait()
+            await tx.conn.execute("SELECT pg_advisory_xact_lock(1, $1)", second)
+            return name
+
+        return await writer.run_live(body)
+
+    try:
+        done = await asyncio.wait_for(asyncio.gather(work("a", 1, 2), work("b", 2, 1)), timeout=30)
+    finally:
+        await pool.close()
+    assert list(done) == ["a", "b"]
+    assert rollbacks == [1]
+    assert len(attempts) == 3  # the one rolled back ran twice
