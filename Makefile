@@ -88,8 +88,9 @@ screenshots: install ## dashboard screenshots (docs/img) from the running `make 
 clean: ## remove the virtualenvs and caches (keeps .stack data)
 	rm -rf .venv .tools .mypy_cache .ruff_cache .pytest_cache .hypothesis
 
-chaos: install ## kill -9 each part in turn under load, on one broker then on a 3-node cluster (SEED=, PLAN=short|long, BROKERS=1|3: one mode)
+chaos: install ## kill -9 each part in turn under load, on one broker then on a 3-node cluster (SEED=, PLAN=short|long, BROKERS=1|3: one mode, INSTANCES=2: two assessments killed in turn)
 	@status=0; for brokers in $(or $(BROKERS),1 3); do \
-	  echo "== make chaos: $$brokers broker(s) =="; \
-	  $(BIN)/python -m tests.chaos --seed $(or $(SEED),1) --plan $(or $(PLAN),long) --brokers $$brokers || status=1; \
+	  echo "== make chaos: $$brokers broker(s), $(or $(INSTANCES),1) assessment instance(s) =="; \
+	  $(BIN)/python -m tests.chaos --seed $(or $(SEED),1) --plan $(or $(PLAN),long) --brokers $$brokers \
+	    --instances $(or $(INSTANCES),1) || status=1; \
 	done; exit $$status

@@ -234,19 +234,19 @@ async def build_runtime(settings: AssessmentSettings) -> Runtime:
         graceful_timeout=GRACEFUL_STOP_S,
         log_level=logging.DEBUG,  # per-batch "Received/Processed" lines
     )
+    health = FoldHealth()
+    metrics = ConsumerMetrics(registry, health)
     writer = ProjectionWriter(
         pool,
         deadletter_topic=topics.assessment_deadletter,
         changes_topic=topics.assessment_changes,
+        on_rollback=metrics.rolled_back,
     )
-    health = FoldHealth()
-    metrics = ConsumerMetrics(registry, health)
     producer = ReplaceableProducer(kafka=settings.kafka, client_id="assessment")
     relay = OutboxRelay(pool=pool, producer=producer)
 
     async def fold_once(records: Sequence[Record], failed: Mapping[Position, str]) -> Folded:
-        async with writer.live() as tx:
-            return await fold(tx, records, failed=failed)
+        return await writer.run_live(lambda tx: fold(tx, records, failed=failed))
 
     isolating = IsolatingFold(
         fold_once, is_environment=is_environment_error, on_poison_failure=metrics.poison_failure

@@ -142,6 +142,12 @@ class ConsumerMetrics:
             "Batches retried after a transient failure",
             registry=registry,
         )
+        self.rollbacks = Counter(
+            "assessment_fold_rollbacks_total",
+            "Live fold transactions PostgreSQL rolled back for a conflict with another "
+            "instance's (deadlock, serialization failure), run again at once",
+            registry=registry,
+        )
         self.deadletters = Counter(
             "assessment_deadletters_total",
             "Records of events.v1 parked (dead-lettered), by reason",
@@ -204,6 +210,9 @@ class ConsumerMetrics:
 
     def poison_failure(self) -> None:
         self.failures.labels("poison").inc()
+
+    def rolled_back(self) -> None:
+        self.rollbacks.inc()
 
     # -- sampling (every few seconds) ------------------------------------------------
 

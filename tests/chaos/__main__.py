@@ -1,4 +1,5 @@
-"""`python -m tests.chaos [--seed N] [--plan short|long] [--events N] [--brokers 1]`."""
+"""`python -m tests.chaos [--seed N] [--plan short|long] [--events N] [--brokers 1]
+[--instances 1]`."""
 
 from __future__ import annotations
 
@@ -16,11 +17,19 @@ def main() -> int:
     parser.add_argument("--plan", choices=sorted(PLANS), default="long")
     parser.add_argument("--events", type=int, default=6000)
     parser.add_argument("--brokers", type=int, default=1, help="3: cluster mode (item 3)")
+    parser.add_argument(
+        "--instances", type=int, default=1, help="assessment instances, killed in turn"
+    )
     parser.add_argument("--logs", type=Path, default=None, help="where the parts log")
     args = parser.parse_args()
     logs = args.logs or Path(tempfile.mkdtemp(prefix="chaos-logs-"))
     report = run_chaos(
-        seed=args.seed, plan=args.plan, events=args.events, logs=logs, brokers=args.brokers
+        seed=args.seed,
+        plan=args.plan,
+        events=args.events,
+        logs=logs,
+        brokers=args.brokers,
+        instances=args.instances,
     )
     print("\n".join(report.lines()))
     print(f"logs: {logs}")

@@ -109,19 +109,26 @@ class System:
     brokers: Brokers
     postgres: PrivatePostgres
     topics: TopicNames = field(default_factory=lambda: TopicNames.with_prefix(""))
+    instances: int = 1  # assessment instances, one consumer group
     intake: ServiceProcess | None = None
-    assessment: ServiceProcess | None = None
+    assessments: list[ServiceProcess] = field(default_factory=list)
     replays: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @classmethod
-    def create(cls, tag: str, *, logs: Path, brokers: int) -> System:
+    def create(cls, tag: str, *, logs: Path, brokers: int, instances: int = 1) -> System:
         logs.mkdir(parents=True, exist_ok=True)
         return cls(
             tag=tag,
             logs=logs,
             brokers=Brokers(tag, count=brokers),
             postgres=PrivatePostgres(f"chaos-{tag}", env={RUN_TAG: tag}),
+            instances=instances,
         )
+
+    @property
+    def assessment(self) -> ServiceProcess | None:
+        """The first instance: the one whose query API the run reads."""
+        return self.assessments[0] if self.assessments else None
 
     def env(self, principal: str) -> dict[str, str]:
         """A service's environment: its own Kafka principal (the broker's ACLs apply, as
@@ -143,18 +150,25 @@ class System:
             specs=platform_topics(self.topics),
             partitions=PARTITIONS,
         )
-        self.assessment = assessment_process(
-            env=self.env("assessment"), port=free_port(), log=self.logs / "assessment.log"
-        )
+        self.assessments = [
+            assessment_process(
+                env=self.env("assessment"),
+                port=free_port(),
+                log=self.logs / ("assessment.log" if n == 1 else f"assessment-{n}.log"),
+            )
+            for n in range(1, self.instances + 1)
+        ]
         self.intake = intake_process(
             env=self.env("intake"),
             port=free_port(),
             log=self.logs / "intake.log",
             tokens=f"{token_digest(INTAKE_TOKEN)}=*",
         )
-        self.assessment.start()
+        for assessment in self.assessments:
+            assessment.start()
         self.intake.start()
-        await asyncio.to_thread(self.assessment.wait_ready, 180)
+        for assessment in self.assessments:
+            await asyncio.to_thread(assessment.wait_ready, 180)
         await asyncio.to_thread(self.intake.wait_ready, 180)
 
     def start_replay(self) -> subprocess.Popen[bytes]:
@@ -189,7 +203,7 @@ class System:
             if replay.poll() is None:
                 replay.kill()
                 replay.wait(timeout=30)
-        for service in (self.intake, self.assessment):
+        for service in (self.intake, *self.assessments):
             if service is not None:
                 service.stop()
         for cleanup in (self.brokers.destroy, self.postgres.destroy):

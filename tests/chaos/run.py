@@ -75,6 +75,7 @@ class Report:
     seed: int
     plan: str
     brokers: int = 1
+    instances: int = 1
     faults: list[Fault] = field(default_factory=list)
     statuses: Counter[str] = field(default_factory=Counter)
     accepted: int = 0
@@ -105,7 +106,8 @@ class Report:
 
     def lines(self) -> list[str]:
         out = [
-            f"chaos seed={self.seed} plan={self.plan} brokers={self.brokers}",
+            f"chaos seed={self.seed} plan={self.plan} brokers={self.brokers} "
+            f"assessment instances={self.instances}",
             "faults (kill -9, in turn):",
         ]
         for f in self.faults:
@@ -173,13 +175,23 @@ def progress(message: str) -> None:
     print(f"{time.strftime('%H:%M:%S')} chaos: {message}", file=sys.stderr, flush=True)
 
 
+def plan_for(plan: str, instances: int) -> list[str]:
+    """The plan's faults; with several assessment instances each is killed at least
+    once (they are killed in turn), the others folding meanwhile."""
+    kinds = list(PLANS[plan])
+    return kinds + ["assessment"] * max(0, instances - kinds.count("assessment"))
+
+
 class Chaos:
-    def __init__(self, *, seed: int, plan: str, events: int, brokers: int, logs: Path) -> None:
+    def __init__(
+        self, *, seed: int, plan: str, events: int, brokers: int, logs: Path, instances: int = 1
+    ) -> None:
         self.rng = random.Random(seed)
-        self.report = Report(seed=seed, plan=plan, brokers=brokers)
-        self.plan = PLANS[plan]
+        self.report = Report(seed=seed, plan=plan, brokers=brokers, instances=instances)
+        self.plan = plan_for(plan, instances)
         self.tag = f"chaos-{uuid.uuid4().hex[:8]}"
-        self.system = System.create(self.tag, logs=logs, brokers=brokers)
+        self.system = System.create(self.tag, logs=logs, brokers=brokers, instances=instances)
+        self.assessment_kills = 0
         history = Generator(seed=seed, units=12, staff_per_unit=5)
         self.load = Load(
             history=history.events(MAX_EVENTS, span_days=600),
@@ -223,8 +235,12 @@ class Chaos:
 
     # Each fault: kill -9, stay down a while, restart, and return the restart instant.
     async def _kill_assessment(self, fault: Fault) -> None:
-        service = self.system.assessment
-        assert service is not None
+        instances = self.system.assessments
+        turn = self.assessment_kills % len(instances)
+        self.assessment_kills += 1
+        service = instances[turn]
+        if len(instances) > 1:
+            fault.note = f"instance {turn + 1} of {len(instances)}"
         service.kill()
         await asyncio.sleep(fault.down_s)
         fault.restarted_at = time.monotonic()
@@ -302,13 +318,13 @@ class Chaos:
         folded: up to the partitions' ends now (`target` None), or up to `target`, the
         ends as they were when both services were first found ready (an empty `target`
         is filled then)."""
-        intake, assessment = self.system.intake, self.system.assessment
+        intake = self.system.intake
         assert intake is not None
-        assert assessment is not None
         if not await asyncio.to_thread(ready, intake.port):
             return "intake not ready"
-        if not await asyncio.to_thread(ready, assessment.port):
-            return "assessment not ready"
+        for assessment in self.system.assessments:
+            if not await asyncio.to_thread(ready, assessment.port):
+                return "assessment not ready"
         status = await assessment_status(self.system)
         if status is not None and target is not None and not target:
             target.update(ends_of(status) or {})
@@ -399,6 +415,10 @@ async def compare_outcome(system: System, load: Load, report: Report) -> None:
     )
 
 
-def run_chaos(*, seed: int, plan: str, events: int, logs: Path, brokers: int = 1) -> Report:
-    chaos = Chaos(seed=seed, plan=plan, events=events, brokers=brokers, logs=logs)
+def run_chaos(
+    *, seed: int, plan: str, events: int, logs: Path, brokers: int = 1, instances: int = 1
+) -> Report:
+    chaos = Chaos(
+        seed=seed, plan=plan, events=events, brokers=brokers, logs=logs, instances=instances
+    )
     return asyncio.run(chaos.run())

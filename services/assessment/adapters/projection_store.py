@@ -18,6 +18,13 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from services.assessment.adapters.db import Connection
+from services.assessment.adapters.fold_locks import (
+    PARTITION_LOCK_CLASS,
+    SCOPE_LOCK_CLASS,
+    UNIT_LOCK_CLASS,
+    FoldLocks,
+    lock_statement,
+)
 from services.assessment.adapters.schema import checked_schema
 from services.assessment.domain.calendar import month_of
 from services.assessment.domain.changes import ChangeLog
@@ -163,6 +170,28 @@ class Sql:
             SELECT e.source, e.event_id, e.digest, e.recorded_at, e.partition, e."offset"
             FROM {s}.event_ids e
             JOIN unnest($1::text[], $2::text[]) AS k (source, event_id) USING (source, event_id)"""
+        # New pairs are claimed by inserting them (a concurrent fold of the same pair
+        # waits on the uncommitted row, then finds it); the others are locked as read.
+        # Both in key order.
+        self.claim_identities = f"""
+            INSERT INTO {s}.event_ids (source, event_id, digest, recorded_at, partition, "offset")
+            SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::timestamptz[],
+                                 $5::int[], $6::bigint[])
+                AS c (source, event_id, digest, recorded_at, partition, "offset")
+            ORDER BY source, event_id
+            ON CONFLICT DO NOTHING RETURNING source, event_id"""
+        self.locked_identities = f"""
+            SELECT e.source, e.event_id, e.digest, e.recorded_at, e.partition, e."offset"
+            FROM {s}.event_ids e
+            JOIN unnest($1::text[], $2::text[]) AS k (source, event_id) USING (source, event_id)
+            ORDER BY e.source, e.event_id
+            FOR UPDATE OF e"""
+        # The given units and those the rows of these complaints and scopes name.
+        self.lock_units = lock_statement(f"""
+            SELECT unnest($3::text[])
+            UNION ALL SELECT unit_id FROM {s}.complaints WHERE complaint_id = ANY($4::text[])
+            UNION ALL SELECT unit_id FROM {s}.warnings WHERE scope = ANY($5::text[])
+            UNION ALL SELECT unit_id FROM {s}.alerts WHERE scope = ANY($5::text[])""")
         self.save_identities = f"""
             INSERT INTO {s}.event_ids (source, event_id, digest, recorded_at, partition, "offset")
             SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::timestamptz[],
@@ -212,16 +241,51 @@ class PgProjectionStore:
     """The projector's store on one projection schema, inside the caller's transaction.
 
     With `changes` (the live version), every warning and alert it replaces is recorded
-    there, old and new, for the change feed.
+    there, old and new, for the change feed. With `locks` (the live version, which
+    several instances fold at once) it takes the scope locks of `fold_locks.py`;
+    without, the caller writes alone (it holds the version's writer lock exclusive).
     """
 
     def __init__(
-        self, conn: Connection, *, schema: str, tz: ZoneInfo, changes: ChangeLog | None = None
+        self,
+        conn: Connection,
+        *,
+        schema: str,
+        tz: ZoneInfo,
+        changes: ChangeLog | None = None,
+        locks: FoldLocks | None = None,
     ) -> None:
         self._conn = conn
         self._sql = sql_for(schema)
         self._tz = tz
         self._changes = changes
+        self._locks = locks
+
+    # -- locks -------------------------------------------------------------------------
+
+    async def lock_partitions(self, topic: str, partitions: Collection[int]) -> None:
+        if self._locks is not None:
+            await self._locks.take(PARTITION_LOCK_CLASS, [f"{topic}:{p}" for p in partitions])
+
+    async def lock_scopes(self, scopes: Collection[str]) -> None:
+        if self._locks is not None:
+            await self._locks.take(SCOPE_LOCK_CLASS, scopes)
+
+    async def lock_units(
+        self, units: Collection[str], *, complaint_ids: Collection[str], scopes: Collection[str]
+    ) -> None:
+        if self._locks is None:
+            return
+        if complaint_ids or scopes:
+            await self._locks.take_found(
+                UNIT_LOCK_CLASS,
+                self._sql.lock_units,
+                list(units),
+                list(complaint_ids),
+                list(scopes),
+            )
+        else:
+            await self._locks.take(UNIT_LOCK_CLASS, units)
 
     # -- facts ---------------------------------------------------------------------
 
@@ -366,15 +430,28 @@ class PgProjectionStore:
             return {}
         sources, ids = _columns(list(set(keys)), 2)
         return {
-            (r["source"], r["event_id"]): Identity(
-                r["source"],
-                r["event_id"],
-                r["digest"],
-                r["recorded_at"],
-                r["partition"],
-                r["offset"],
-            )
+            (r["source"], r["event_id"]): _identity(r)
             for r in await self._conn.fetch(self._sql.identities, sources, ids)
+        }
+
+    async def claim_identities(self, identities: Sequence[Identity]) -> dict[Key, Identity]:
+        if not identities:
+            return {}
+        rows = [
+            (i.source, i.event_id, i.digest, i.recorded_at, i.partition, i.offset)
+            for i in identities
+        ]
+        claimed = {
+            (r["source"], r["event_id"])
+            for r in await self._conn.fetch(self._sql.claim_identities, *_columns(rows, 6))
+        }
+        others = [i.key for i in identities if i.key not in claimed]
+        if not others:
+            return {}
+        sources, ids = _columns(others, 2)
+        return {
+            (r["source"], r["event_id"]): _identity(r)
+            for r in await self._conn.fetch(self._sql.locked_identities, sources, ids)
         }
 
     async def save_identities(self, identities: Sequence[Identity]) -> None:
@@ -410,6 +487,12 @@ class PgProjectionStore:
         if positions:
             partitions, offsets = _columns(list(positions.items()), 2)
             await self._conn.execute(self._sql.save_positions, topic, partitions, offsets)
+
+
+def _identity(r: asyncpg.Record) -> Identity:
+    return Identity(
+        r["source"], r["event_id"], r["digest"], r["recorded_at"], r["partition"], r["offset"]
+    )
 
 
 def _key(key: EventKey) -> tuple[Any, ...]:

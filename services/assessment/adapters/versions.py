@@ -2,9 +2,11 @@
 
 A version is a complete set of projections in its own schema, built with one policy.
 Exactly one version is live. Two kinds of advisory locks keep writers apart:
-- the writer lock of a version (transaction-scoped): every transaction that folds
-  events into that version holds it, so scopes shared across partitions are never
-  recomputed concurrently, and the switch to a new version can stop the live writer;
+- the writer lock of a version (transaction-scoped): the live fold holds it shared,
+  so several instances fold at once (the scope locks of `fold_locks.py` keep them
+  apart where their work meets); a writer that must be alone on a version (the build,
+  the catch-up and the switch of a rebuild) holds it exclusive, which stops every
+  live fold of that version until it commits;
 - the rebuild lock (session-scoped, on a connection of its own: `rebuild_lock.py`):
   only one rebuild runs at a time.
 """
@@ -112,8 +114,14 @@ async def switch_live(conn: Connection, *, to_version: int) -> Version | None:
 
 
 async def lock_writer(conn: Connection, version: int) -> None:
-    """Hold the version's writer lock until the current transaction ends."""
+    """Hold the version's writer lock, alone, until the current transaction ends."""
     await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", WRITER_LOCK_CLASS, version)
+
+
+async def lock_writer_shared(conn: Connection, version: int) -> None:
+    """Hold the version's writer lock shared with other live folds until the current
+    transaction ends (it waits while a rebuild or a switch holds it alone)."""
+    await conn.execute("SELECT pg_advisory_xact_lock_shared($1, $2)", WRITER_LOCK_CLASS, version)
 
 
 async def event_count(conn: Connection, schema: str) -> int:

@@ -1,22 +1,27 @@
 """Write transactions on a projection version (the unit of work of the projector).
 
 `live()` folds into whichever version is live when the transaction starts, holding
-that version's writer lock; if a switch made another version live while it waited
-for the lock, it starts over on the new one. Its changes to warnings and alerts go
-to the change feed's outbox before it commits. `version(v)` writes into a given
-version (the rebuild), which publishes nothing.
+that version's writer lock shared with the other live folds (several instances fold
+at once; the scope locks of `fold_locks.py` keep them apart where they meet); if a
+switch made another version live while it waited for the lock, it starts over on the
+new one. Its changes to warnings and alerts go to the change feed's outbox before it
+commits. `version(v)` writes into a given version alone (the rebuild, the switch),
+holding its writer lock exclusive; it publishes nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 import asyncpg
 
 from services.assessment.adapters import deadletter, feed
 from services.assessment.adapters.db import Connection
+from services.assessment.adapters.fold_locks import FoldLocks
 from services.assessment.adapters.projection_store import PgProjectionStore
 from services.assessment.adapters.versions import (
     Version,
@@ -24,10 +29,15 @@ from services.assessment.adapters.versions import (
     live_version,
     load_policy,
     lock_writer,
+    lock_writer_shared,
 )
 from services.assessment.domain.changes import ChangeLog
 from services.assessment.domain.policy import Policy
 from services.assessment.domain.records import Poison, Record
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+CONFLICT_ATTEMPTS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +60,9 @@ class WriteTx:
     async def mark_retried(self, record: Record, outcome: str) -> None:
         await deadletter.mark_retried(self.conn, record, outcome)
 
+    async def lock_partitions(self, topic: str, partitions: Collection[int]) -> None:
+        await self.store.lock_partitions(topic, partitions)
+
     async def positions(self, topic: str) -> dict[int, int]:
         return await self.store.positions(topic)
 
@@ -64,8 +77,10 @@ class ProjectionWriter:
         *,
         deadletter_topic: str | None = None,
         changes_topic: str | None = None,
+        on_rollback: Callable[[], None] = lambda: None,
     ) -> None:
         self._pool = pool
+        self._on_rollback = on_rollback
         self._deadletter_topic = deadletter_topic  # parks from live transactions only
         self._changes_topic = changes_topic  # the change feed, of live transactions only
         self.changes_published = 0  # changes queued in the outbox by committed transactions
@@ -80,7 +95,13 @@ class ProjectionWriter:
     async def _tx(self, conn: Connection, version: Version, *, live: bool = False) -> WriteTx:
         policy = await self.policy_of(conn, version.version)
         changes = ChangeLog() if live and self._changes_topic else None
-        store = PgProjectionStore(conn, schema=version.schema_name, tz=policy.tz, changes=changes)
+        store = PgProjectionStore(
+            conn,
+            schema=version.schema_name,
+            tz=policy.tz,
+            changes=changes,
+            locks=FoldLocks(conn) if live else None,
+        )
         topic = self._deadletter_topic if live else None
         return WriteTx(conn=conn, version=version, policy=policy, store=store,
                        deadletter_topic=topic, changes=changes)  # fmt: skip
@@ -93,7 +114,7 @@ class ProjectionWriter:
                     version = await live_version(conn)
                     if version is None:
                         raise VersionError("no live projection version")
-                    await lock_writer(conn, version.version)
+                    await lock_writer_shared(conn, version.version)
                     current = await live_version(conn)
                     if current is None or current.version != version.version:
                         continue  # switched while we waited: fold into the new one
@@ -102,6 +123,22 @@ class ProjectionWriter:
                     queued = await self._publish_changes(tx)
                     break
             self.changes_published += queued
+
+    async def run_live(self, work: Callable[[WriteTx], Awaitable[T]]) -> T:
+        """`work` in a live transaction, run again at once when PostgreSQL rolled it
+        back for a conflict with a concurrent one (deadlock, serialization failure):
+        the scope locks are taken in one order, so this is for the rare lock taken out
+        of order. Past the attempts it is raised (the consumer retries with backoff)."""
+        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+            try:
+                async with self.live() as tx:
+                    return await work(tx)
+            except asyncpg.exceptions.TransactionRollbackError as error:
+                if attempt == CONFLICT_ATTEMPTS:
+                    raise
+                self._on_rollback()
+                log.warning("live fold rolled back (%s); attempt %d", error.sqlstate, attempt + 1)
+        raise AssertionError("unreachable")
 
     async def _publish_changes(self, tx: WriteTx) -> int:
         if tx.changes is None or self._changes_topic is None:

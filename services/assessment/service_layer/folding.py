@@ -10,14 +10,14 @@ advances the positions; the dead-letter topic is written after commit (outbox).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import orjson
 
 from services.assessment.domain.event_facts import facts_from_events
-from services.assessment.domain.identity import Copy, Identity, resolve
+from services.assessment.domain.identity import Copy, Identity, Key, resolve
 from services.assessment.domain.policy import Policy
 from services.assessment.domain.records import Poison, Record, decode_checked, digest_of
 from services.assessment.service_layer.projector import project
@@ -30,6 +30,11 @@ class WriteTransaction(Protocol):
 
     @property
     def store(self) -> ProjectionStore: ...
+
+    async def lock_partitions(self, topic: str, partitions: Collection[int]) -> None:
+        """Hold these partitions' positions until the transaction ends (a fold of the
+        same partition by another instance, after a rebalance, waits)."""
+        ...
 
     async def positions(self, topic: str) -> dict[int, int]: ...
 
@@ -75,6 +80,7 @@ async def fold(
     if skip_folded:
         fresh = []
         for topic in sorted({record.topic for record in records}):
+            await tx.lock_partitions(topic, {r.partition for r in records if r.topic == topic})
             done = await tx.positions(topic)
             fresh.extend(
                 r for r in records if r.topic == topic and r.offset > done.get(r.partition, -1)
@@ -95,12 +101,16 @@ async def fold(
             copies.append(Copy(outcome, record, digest_of(outcome)))
 
     store = tx.store
-    stored = await store.identities([c.key for c in copies])
+    # The first copy of each pair is stored at once where the pair is new (the claim
+    # that keeps a concurrent fold of the same pair waiting); the rest is resolved
+    # against the standing copies, held likewise.
+    first = first_copies(copies)
+    stored = await store.claim_identities(list(first.values()))
     resolution = resolve(copies, stored)
     conflicts = [_conflict(c, stored.get(c.key)) for c in resolution.conflicts]
     conflicts += [_displaced(identity, fresh[0].topic) for identity in resolution.displaced]
     retracted = await store.retract([identity.key for identity in resolution.displaced])
-    await store.save_identities(resolution.save)
+    await store.save_identities([i for i in resolution.save if i.key in stored])
     projected = await project(
         store, facts_from_events(c.event for c in resolution.fold), tx.policy, retracted
     )
@@ -117,6 +127,16 @@ async def fold(
         conflicts=len(conflicts),
         parked=dict(Counter(item.reason for item in parked)),
     )
+
+
+def first_copies(copies: Sequence[Copy]) -> dict[Key, Identity]:
+    """The earliest copy of each pair in the batch, in the order identity applies."""
+    first: dict[Key, Identity] = {}
+    for copy in copies:
+        identity = copy.identity
+        if copy.key not in first or identity.order < first[copy.key].order:
+            first[copy.key] = identity
+    return first
 
 
 def _conflict(copy: Copy, standing: Identity | None) -> Poison:

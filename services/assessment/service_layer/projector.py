@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from services.assessment.domain.calendar import month_of
 from services.assessment.domain.complaints import evaluate_complaint
@@ -24,7 +24,7 @@ from services.assessment.domain.inspections import (
     evaluate_unit_wide,
 )
 from services.assessment.domain.policy import Policy
-from services.assessment.domain.results import Alert, Warning
+from services.assessment.domain.results import Alert, ComplaintState, Warning
 from services.assessment.domain.scopes import (
     attendance_scope,
     complaint_scope,
@@ -43,24 +43,68 @@ class Projected:
     unit_years: int
 
 
+@dataclass(slots=True)
+class _Replacement:
+    """What the rules say some scopes now hold (computed before anything is written)."""
+
+    scopes: list[str] = field(default_factory=list)
+    warnings: list[Warning] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+    complaint_ids: Collection[str] = ()
+    complaints: list[ComplaintState] = field(default_factory=list)
+    with_alerts: bool = True  # the scopes may hold alerts (attendance scopes never do)
+    # The scopes that may hold rows already (None: all); a new event's findings' do not.
+    stored: list[str] | None = None
+
+    def stored_scopes(self) -> list[str]:
+        return self.scopes if self.stored is None else self.stored
+
+    def units(self) -> set[str]:
+        return (
+            {w.unit_id for w in self.warnings}
+            | {a.unit_id for a in self.alerts}
+            | {c.unit_id for c in self.complaints}
+        )
+
+
 async def project(
     store: ProjectionStore, facts: FactBatch, policy: Policy, retracted: FactBatch | None = None
 ) -> Projected:
     """Add `facts`; `retracted` are facts just removed (a displaced copy of an event):
-    the scopes they touched are recomputed too."""
+    the scopes they touched are recomputed too.
+
+    Concurrent folds (several instances) meet only through the store's locks, taken
+    in one order: the complaint and staff-month scopes before their facts are read,
+    then every unit whose rows the transaction will write (the units of the rows it
+    replaces and of those it writes) before the first write. A unit's lock covers its
+    unit-years, its ranking counts and the order of its change-feed records."""
     new = await store.add_facts(facts)
     gone = retracted if retracted is not None else FactBatch()
     if not len(new) and not (gone.filings or gone.verdicts or gone.findings):
         return Projected(0, 0, 0, 0)
-    complaint_ids = {f.complaint_id for f in (*new.filings, *gone.filings)} | {
-        v.complaint_id for v in (*new.verdicts, *gone.verdicts)
-    }
-    staff_periods = _attendance_scopes([*new.findings, *gone.findings], policy)
+    complaint_ids = sorted(
+        {f.complaint_id for f in (*new.filings, *gone.filings)}
+        | {v.complaint_id for v in (*new.verdicts, *gone.verdicts)}
+    )
+    staff_periods = sorted(_attendance_scopes([*new.findings, *gone.findings], policy))
+    await store.lock_scopes(
+        [complaint_scope(cid) for cid in complaint_ids]
+        + [attendance_scope(staff_id, period) for staff_id, period in staff_periods]
+    )
 
+    replacements = [
+        await _complaints(store, complaint_ids, policy),
+        await _attendance(store, staff_periods, policy),
+        _finding_results(new.findings, policy, gone.findings),
+    ]
+    await store.lock_units(
+        set().union(*(r.units() for r in replacements)),
+        complaint_ids=complaint_ids,
+        scopes=[scope for r in replacements for scope in r.stored_scopes()],
+    )
     changed: set[UnitYear] = set()
-    changed |= await _refresh_complaints(store, complaint_ids, policy)
-    changed |= await _refresh_attendance(store, staff_periods, policy)
-    changed |= await _add_finding_results(store, new.findings, policy, gone.findings)
+    for replacement in replacements:
+        changed |= await _write(store, replacement)
     await _refresh_unit_years(store, changed, policy)
     return Projected(len(new), len(complaint_ids), len(staff_periods), len(changed))
 
@@ -73,11 +117,11 @@ def _attendance_scopes(findings: Iterable[Finding], policy: Policy) -> set[Staff
     }
 
 
-async def _refresh_complaints(
+async def _complaints(
     store: ProjectionStore, complaint_ids: Collection[str], policy: Policy
-) -> set[UnitYear]:
+) -> _Replacement:
     if not complaint_ids:
-        return set()
+        return _Replacement()
     filings, verdicts = await store.complaint_facts(complaint_ids)
     filings_of: dict[str, list[ComplaintFiling]] = defaultdict(list)
     verdicts_of: dict[str, list[ComplaintVerdict]] = defaultdict(list)
@@ -89,22 +133,20 @@ async def _refresh_complaints(
     outcomes = [
         evaluate_complaint(cid, filings_of[cid], verdicts_of[cid], policy) for cid in complaint_ids
     ]
-    await store.replace_complaints(
-        complaint_ids, [outcome.state for outcome in outcomes if outcome.state is not None]
-    )
-    scopes = [complaint_scope(cid) for cid in complaint_ids]
-    warnings = [warning for outcome in outcomes for warning in outcome.warnings]
-    alerts = [alert for outcome in outcomes for alert in outcome.alerts]
-    return _changed(await store.replace_warnings(scopes, warnings), warnings) | _changed(
-        await store.replace_alerts(scopes, alerts), alerts
+    return _Replacement(
+        scopes=[complaint_scope(cid) for cid in complaint_ids],
+        warnings=[warning for outcome in outcomes for warning in outcome.warnings],
+        alerts=[alert for outcome in outcomes for alert in outcome.alerts],
+        complaint_ids=complaint_ids,
+        complaints=[outcome.state for outcome in outcomes if outcome.state is not None],
     )
 
 
-async def _refresh_attendance(
+async def _attendance(
     store: ProjectionStore, staff_periods: Collection[StaffPeriod], policy: Policy
-) -> set[UnitYear]:
+) -> _Replacement:
     if not staff_periods:
-        return set()
+        return _Replacement()
     findings_of: dict[StaffPeriod, list[Finding]] = defaultdict(list)
     for finding in await store.attendance_findings(staff_periods, policy.attendance.codes):
         if finding.staff_id is not None:
@@ -121,25 +163,32 @@ async def _refresh_attendance(
         )
     ]
     scopes = [attendance_scope(staff_id, period) for staff_id, period in staff_periods]
-    return _changed(await store.replace_warnings(scopes, warnings), warnings)
+    return _Replacement(scopes=scopes, warnings=warnings, with_alerts=False)
 
 
-async def _add_finding_results(
-    store: ProjectionStore,
-    findings: Collection[Finding],
-    policy: Policy,
-    retracted: Collection[Finding] = (),
-) -> set[UnitYear]:
+def _finding_results(
+    findings: Collection[Finding], policy: Policy, retracted: Collection[Finding] = ()
+) -> _Replacement:
     warnings = [w for f in findings if (w := evaluate_absence(f, policy))]
     alerts = [a for f in findings if (a := evaluate_unit_wide(f, policy))]
     if not warnings and not alerts and not retracted:
+        return _Replacement()
+    gone = [finding_scope(f.key.source, f.key.event_id, f.position) for f in retracted]
+    scopes = [finding_scope(f.key.source, f.key.event_id, f.position) for f in findings] + gone
+    return _Replacement(scopes=scopes, warnings=warnings, alerts=alerts, stored=gone)
+
+
+async def _write(store: ProjectionStore, replacement: _Replacement) -> set[UnitYear]:
+    """Replace the scopes' rows; the unit-years whose inputs changed."""
+    if not replacement.scopes:
         return set()
-    scopes = [
-        finding_scope(f.key.source, f.key.event_id, f.position) for f in (*findings, *retracted)
-    ]
-    return _changed(await store.replace_warnings(scopes, warnings), warnings) | _changed(
-        await store.replace_alerts(scopes, alerts), alerts
-    )
+    if replacement.complaint_ids:
+        await store.replace_complaints(replacement.complaint_ids, replacement.complaints)
+    warnings, alerts = replacement.warnings, replacement.alerts
+    changed = _changed(await store.replace_warnings(replacement.scopes, warnings), warnings)
+    if replacement.with_alerts:
+        changed |= _changed(await store.replace_alerts(replacement.scopes, alerts), alerts)
+    return changed
 
 
 async def _refresh_unit_years(
@@ -147,6 +196,9 @@ async def _refresh_unit_years(
 ) -> None:
     if not unit_years:
         return
+    # Their units are held already (the rows that changed are the transaction's own);
+    # should a rule ever name another unit, it is locked now, out of order.
+    await store.lock_units({unit for unit, _ in unit_years}, complaint_ids=(), scopes=())
     inputs = await store.unit_year_inputs(unit_years)
     alerts = [
         alert

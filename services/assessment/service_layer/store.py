@@ -3,6 +3,12 @@
 `adapters/projection_store.py` implements it on PostgreSQL; the unit tests use an
 in-memory implementation of the same protocol. Calls happen inside one transaction
 that the caller owns.
+
+Several live folds may run at once (one per instance). The store keeps them apart
+where their work meets, with locks held until the transaction ends and always taken
+in the same order, so that none waits on another in a circle: the pairs of the batch
+(`claim_identities`), then its scopes (`lock_scopes`), then its units (`lock_units`).
+A store that writes alone (a version being built) takes none of the scope locks.
 """
 
 from __future__ import annotations
@@ -27,8 +33,26 @@ class ProjectionStore(Protocol):
         """The standing copy of each of these (source, id) pairs that has one."""
         ...
 
+    async def claim_identities(self, identities: Sequence[Identity]) -> dict[Key, Identity]:
+        """Store each as the standing copy of its pair where the pair has none yet;
+        return the standing copy of every other pair. All these pairs are held until the
+        transaction ends: two folds never both take a pair for new."""
+        ...
+
     async def save_identities(self, identities: Sequence[Identity]) -> None:
         """Store these as the standing copies of their pairs (insert or replace)."""
+        ...
+
+    async def lock_scopes(self, scopes: Collection[str]) -> None:
+        """Hold these scopes (complaint and attendance scopes) until the transaction
+        ends; call before reading their facts."""
+        ...
+
+    async def lock_units(
+        self, units: Collection[str], *, complaint_ids: Collection[str], scopes: Collection[str]
+    ) -> None:
+        """Hold these units, and every unit that these complaints or scopes have rows
+        in, until the transaction ends; call before writing any of their rows."""
         ...
 
     async def retract(self, keys: Collection[Key]) -> FactBatch:

@@ -1,9 +1,15 @@
 """An in-memory ProjectionStore and write transaction: the same protocol as the
-PostgreSQL adapter, for tests of the service layer without a database."""
+PostgreSQL adapter, for tests of the service layer without a database.
+
+The store also checks the locking protocol that lets several live folds run at once:
+a scope's facts are read only once the scope is locked, a row is written only once
+its unit is locked, and every unit is locked before the first write (a unit locked
+later would be taken out of order: `late_units`). A fold starts with the claim of its
+pairs, which starts a transaction here: the locks of the previous one are gone."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 from zoneinfo import ZoneInfo
@@ -15,6 +21,7 @@ from services.assessment.domain.identity import Identity, Key
 from services.assessment.domain.policy import Policy
 from services.assessment.domain.records import Poison
 from services.assessment.domain.results import Alert, ComplaintState, Warning
+from services.assessment.domain.scopes import attendance_scope, complaint_scope
 from services.assessment.service_layer.store import StaffPeriod, UnitYear, UnitYearInputs
 from shared.catalogue import AlertRule, FindingCode
 
@@ -34,9 +41,44 @@ class InMemoryStore:
     alerts: dict[str, Alert] = field(default_factory=dict)
     positions_by_topic: dict[str, dict[int, int]] = field(default_factory=dict)
     event_ids: dict[Key, Identity] = field(default_factory=dict)
+    locked_scopes: set[str] = field(default_factory=set)
+    locked_units: set[str] = field(default_factory=set)
+    late_units: set[str] = field(default_factory=set)
+    wrote: bool = False  # in this transaction
 
     async def identities(self, keys: Collection[Key]) -> dict[Key, Identity]:
         return {key: self.event_ids[key] for key in keys if key in self.event_ids}
+
+    async def claim_identities(self, identities: Sequence[Identity]) -> dict[Key, Identity]:
+        self.locked_scopes, self.locked_units, self.wrote = set(), set(), False
+        standing = {i.key: self.event_ids[i.key] for i in identities if i.key in self.event_ids}
+        for identity in identities:
+            self.event_ids.setdefault(identity.key, identity)
+        return standing
+
+    async def lock_scopes(self, scopes: Collection[str]) -> None:
+        self.locked_scopes.update(scopes)  # one writer: only recorded
+
+    async def lock_units(
+        self, units: Collection[str], *, complaint_ids: Collection[str], scopes: Collection[str]
+    ) -> None:
+        wanted = set(scopes)
+        found = set(units)
+        found.update(self.complaints[c].unit_id for c in complaint_ids if c in self.complaints)
+        found.update(w.unit_id for w in self.warnings.values() if w.scope in wanted)
+        found.update(a.unit_id for a in self.alerts.values() if a.scope in wanted)
+        if self.wrote:
+            self.late_units |= found - self.locked_units
+        self.locked_units |= found
+
+    def _writing(self, units: Iterable[str]) -> None:
+        self.wrote = True
+        unlocked = set(units) - self.locked_units
+        assert not unlocked, f"rows of units {sorted(unlocked)} written without their lock"
+
+    def _reading(self, scopes: Iterable[str]) -> None:
+        unlocked = set(scopes) - self.locked_scopes
+        assert not unlocked, f"facts of scopes {sorted(unlocked)} read without their lock"
 
     async def save_identities(self, identities: Sequence[Identity]) -> None:
         for identity in identities:
@@ -72,6 +114,7 @@ class InMemoryStore:
     async def complaint_facts(
         self, complaint_ids: Collection[str]
     ) -> tuple[list[ComplaintFiling], list[ComplaintVerdict]]:
+        self._reading(complaint_scope(c) for c in complaint_ids)
         wanted = set(complaint_ids)
         return (
             [f for f in self.filings.values() if f.complaint_id in wanted],
@@ -81,6 +124,7 @@ class InMemoryStore:
     async def attendance_findings(
         self, staff_periods: Collection[StaffPeriod], codes: Collection[FindingCode]
     ) -> list[Finding]:
+        self._reading(attendance_scope(staff, period) for staff, period in staff_periods)
         wanted = set(staff_periods)
         return [
             f
@@ -93,6 +137,8 @@ class InMemoryStore:
     async def replace_complaints(
         self, complaint_ids: Collection[str], states: Sequence[ComplaintState]
     ) -> None:
+        self._writing(self.complaints[c].unit_id for c in complaint_ids if c in self.complaints)
+        self._writing(state.unit_id for state in states)
         for complaint_id in complaint_ids:
             self.complaints.pop(complaint_id, None)
         for state in states:
@@ -102,6 +148,7 @@ class InMemoryStore:
         self, scopes: Collection[str], warnings: Sequence[Warning]
     ) -> list[Warning]:
         replaced = [w for w in self.warnings.values() if w.scope in set(scopes)]
+        self._writing(w.unit_id for w in (*replaced, *warnings))
         for warning in replaced:
             del self.warnings[warning.id]
         for warning in warnings:
@@ -111,6 +158,7 @@ class InMemoryStore:
 
     async def replace_alerts(self, scopes: Collection[str], alerts: Sequence[Alert]) -> list[Alert]:
         replaced = [a for a in self.alerts.values() if a.scope in set(scopes)]
+        self._writing(a.unit_id for a in (*replaced, *alerts))
         for alert in replaced:
             del self.alerts[alert.id]
         for alert in alerts:
@@ -124,6 +172,8 @@ class InMemoryStore:
     async def unit_year_inputs(
         self, unit_years: Collection[UnitYear]
     ) -> dict[UnitYear, UnitYearInputs]:
+        unlocked = {unit for unit, _ in unit_years} - self.locked_units
+        assert not unlocked, f"unit-years of {sorted(unlocked)} read without their lock"
         grouped: dict[UnitYear, UnitYearInputs] = {key: ([], []) for key in unit_years}
         for w in self.warnings.values():
             if (w.unit_id, int(w.period[:4])) in grouped:
@@ -168,6 +218,9 @@ class InMemoryTx:
         fresh = [p for p in poison if p.record.position not in seen]
         self.parked.extend(fresh)
         return fresh
+
+    async def lock_partitions(self, topic: str, partitions: Collection[int]) -> None:
+        return None  # one writer
 
     async def positions(self, topic: str) -> dict[int, int]:
         return await self.store.positions(topic)

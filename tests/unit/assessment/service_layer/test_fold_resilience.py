@@ -106,6 +106,7 @@ def test_a_pair_reused_across_types_counts_once_whatever_the_arrival(
             winners[key] = ((second, partition), event)
     expected = [event for _, event in winners.values()]
     assert projections_of(store) == oracle_of(expected)
+    assert store.late_units == set()  # displaced copies' units too were locked in order
     kept = {**store.filings, **store.verdicts, **store.inspections, **store.commendations}
     assert set(kept) == {e.key for e in expected}
     assert len(tx.parked) == len(reused)  # the copy that does not stand, once per pair
