@@ -14,6 +14,8 @@ pytestmark = pytest.mark.unit
 @pytest.fixture(autouse=True)
 def environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    # Kafka's own settings are not under test (SASL_SSL by default needs credentials)
+    monkeypatch.setenv("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT")
 
 
 def test_several_digests_for_rotation(monkeypatch: pytest.MonkeyPatch) -> None:

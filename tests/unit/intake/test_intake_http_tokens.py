@@ -20,7 +20,7 @@ pytestmark = pytest.mark.unit
 async def client_for(**settings: object) -> httpx.AsyncClient:
     publisher = FakePublisher()
     app = create_app(
-        settings=IntakeSettings(**settings),  # type: ignore[arg-type]
+        settings=IntakeSettings(kafka_security_protocol="PLAINTEXT", **settings),  # type: ignore[arg-type]
         publisher=publisher,
         readiness=publisher,
         metrics=IntakeMetrics(),
