@@ -1,7 +1,8 @@
 """Fold parked records of events.v1 again, after a code or policy fix.
 
-Each record is folded on its own in a live write transaction (the consumer waits on
-the writer lock meanwhile), without the position check (its position was passed when
+Each record is folded on its own in a live write transaction (beside the running
+consumers, which wait only where their work meets it: its pair, scopes and units),
+without the position check (its position was passed when
 it was parked) but with every other check: identity across types makes a record that
 now folds count once, never twice, whatever copies were folded since.
 """
