@@ -26,8 +26,8 @@ import orjson
 from bench.generator import Generator, units_for
 from services.assessment.adapters.bulk_decode import _csv
 from services.assessment.adapters.projection_store import fact_rows
-from services.assessment.service_layer.facts import facts_from_events
-from services.assessment.service_layer.records import (
+from services.assessment.domain.event_facts import facts_from_events
+from services.assessment.domain.records import (
     decode_value,
     decode_value_fast,
     digest_of,

@@ -18,6 +18,7 @@ from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
 
 from services.assessment.adapters import outbox, versions
+from services.assessment.adapters.bulk_decode import decode_chunk, start_worker
 from services.assessment.adapters.db import (
     CONNECT_TIMEOUT_S,
     DATABASE_UNAVAILABLE,
@@ -26,10 +27,11 @@ from services.assessment.adapters.db import (
     is_environment_error,
     role_of,
 )
-from services.assessment.adapters.kafka_log import EndOffsets
+from services.assessment.adapters.kafka_log import EndOffsets, HistoryReader
 from services.assessment.adapters.outbox import OutboxRelay
 from services.assessment.adapters.projection_store import sql_for
 from services.assessment.adapters.read_model import NoLiveVersionError, ReadModel
+from services.assessment.adapters.rebuild_store import PgRebuildStore
 from services.assessment.adapters.schema import (
     MIGRATION_LOCK,
     grant_service_roles,
@@ -43,12 +45,13 @@ from services.assessment.domain.policy import (
     load_policy,
     policy_fingerprint,
 )
+from services.assessment.domain.records import Record
 from services.assessment.entrypoints.consumer import register_consumer
 from services.assessment.entrypoints.http.app import create_app
 from services.assessment.entrypoints.http.routes import QueryDeps
 from services.assessment.metrics import ConsumerMetrics, FoldHealth
 from services.assessment.service_layer.folding import Folded, fold
-from services.assessment.service_layer.records import Record
+from services.assessment.service_layer.rebuild_ports import Decoding, RebuildPorts
 from services.assessment.service_layer.resilience import IsolatingFold, Position
 from services.assessment.settings import AssessmentSettings, ProjectionSettings
 from shared.connecting import Connector, Step, describe
@@ -110,6 +113,25 @@ async def migrate_as_owner(settings: ProjectionSettings, policy: Policy) -> vers
         return live
     finally:
         await conn.close()
+
+
+def rebuild_ports(pool: asyncpg.Pool, *, lock_url: str) -> RebuildPorts:
+    """What `replay`, `versions switch` work through: PostgreSQL on `pool`, the rebuild
+    lock on a connection of its own to `lock_url` (the owner's: it drops the builds a
+    crash left behind), the decode workers' functions."""
+    return RebuildPorts(
+        store=PgRebuildStore(pool, lock_url=lock_url),
+        decoding=Decoding(decode_chunk=decode_chunk, start_worker=start_worker),
+    )
+
+
+def history_reader(settings: ProjectionSettings) -> HistoryReader:
+    """events.v1 read outside any group (start it, stop it)."""
+    return HistoryReader(
+        kafka=settings.kafka,
+        topic=settings.topics.events,
+        batch_records=settings.assessment_rebuild_batch,
+    )
 
 
 # Long enough for the largest batch to fold and commit on SIGTERM; the consumer then

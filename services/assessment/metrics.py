@@ -20,8 +20,8 @@ from prometheus_client import (
     ProcessCollector,
 )
 
+from services.assessment.domain.records import Record
 from services.assessment.service_layer.folding import Folded
-from services.assessment.service_layer.records import Record
 
 Partition = tuple[str, int]
 

@@ -24,12 +24,12 @@ from shared.kafka_topics import ensure_topics, intake_topics
 from shared.topics import TopicNames
 
 from .adapters.kafka_publisher import KafkaPublisher
-from .adapters.publisher import Publisher, PublishError
 from .entrypoints.http import create_app
 from .entrypoints.http.app import utc_now
 from .entrypoints.raw_subscriber import register_raw_intake
 from .metrics import IntakeMetrics
 from .schemas import recorded_envelope_schema
+from .service_layer.ports import Publisher, PublishError
 from .settings import DEFAULT_RAW_GROUP, IntakeSettings
 
 log = logging.getLogger("services.intake")

@@ -13,9 +13,9 @@ import httpx
 import orjson
 import pytest
 
+from services.assessment.domain.event_facts import facts_from_events
 from services.assessment.domain.policy import load_default_policy
 from services.assessment.domain.reference import History, evaluate_history
-from services.assessment.service_layer.facts import facts_from_events
 from shared.events import parse_recorded
 from shared.kafka_client import KafkaConnection
 from shared.kafka_topics import delete_topics, ensure_topics, platform_topics

@@ -15,23 +15,17 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.assessment.adapters.projection_store import fact_rows
-from services.assessment.service_layer.facts import facts_from_events
-from services.assessment.service_layer.records import decode_value_fast, digest_of, store_problem
+from services.assessment.domain.event_facts import facts_from_events
+from services.assessment.domain.records import decode_value_fast, digest_of, store_problem
+from services.assessment.service_layer.rebuild_ports import DecodedChunk
 from shared.events import Event
 from shared.fast_events import FastEvent
 from shared.runtime import tune_garbage_collector
-
-
-@dataclass(frozen=True, slots=True)
-class DecodedChunk:
-    payloads: dict[str, bytes]  # table -> CSV rows in fact_rows() column order
-    poison: int
 
 
 def start_worker() -> None:
@@ -61,8 +55,9 @@ def decode_chunk(
     positions: Sequence[tuple[int, int]],
     time_zone: str,
 ) -> DecodedChunk:
-    """`positions`: (partition, offset) of each value; with the content digest they
-    place every copy of an event in the total order (see service_layer/identity.py)."""
+    """Payloads: table -> CSV rows in fact_rows() column order (bulk_store.load_csv).
+    `positions`: (partition, offset) of each value; with the content digest they
+    place every copy of an event in the total order (see domain/identity.py)."""
     events: list[Event | FastEvent] = []
     identities: list[tuple[Any, ...]] = []
     poison = 0

@@ -16,7 +16,7 @@ from typing import Any
 
 from services.assessment.adapters.db import Connection
 from services.assessment.adapters.outbox import OutboxRecord, enqueue
-from services.assessment.service_layer.records import Poison, Record
+from services.assessment.domain.records import Poison, Record
 from shared import topics
 
 log = logging.getLogger(__name__)

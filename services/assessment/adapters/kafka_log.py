@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
-from services.assessment.service_layer.records import Record
+from services.assessment.domain.records import Record
 from shared.kafka_client import KafkaConnection, aiokafka_options
 from shared.kafka_topics import topic_partitions
 

@@ -21,10 +21,10 @@ from services.assessment.adapters.db import Connection
 from services.assessment.adapters.schema import checked_schema
 from services.assessment.domain.calendar import month_of
 from services.assessment.domain.changes import ChangeLog
+from services.assessment.domain.event_facts import FactBatch
 from services.assessment.domain.facts import ComplaintFiling, ComplaintVerdict, EventKey, Finding
+from services.assessment.domain.identity import Identity, Key
 from services.assessment.domain.results import Alert, ComplaintState, Warning
-from services.assessment.service_layer.facts import FactBatch
-from services.assessment.service_layer.identity import Identity, Key
 from services.assessment.service_layer.store import StaffPeriod, UnitYear, UnitYearInputs
 from shared.catalogue import (
     AlertLevel,

@@ -16,7 +16,11 @@ from typing import Any
 import asyncpg
 
 from services.assessment.adapters.db import Connection
-from services.assessment.adapters.versions import REBUILD_LOCK
+from services.assessment.adapters.versions import REBUILD_LOCK, Catalogue
+from services.assessment.service_layer.rebuild_ports import (
+    RebuildLockLostError,
+    SwitchTransaction,
+)
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +34,13 @@ _HELD_BY = """
            AND pid = $2)"""
 
 
-class RebuildLockLostError(RuntimeError):
-    """The rebuild lock's connection ended: another rebuild may be running now."""
+__all__ = ["RebuildLock", "RebuildLockLostError", "held_by"]
 
-    def __init__(self) -> None:
-        super().__init__(
-            "the rebuild lost its lock (its database session ended); nothing was switched"
-        )
+
+async def held_by(conn: Connection, pid: int) -> bool:
+    """Whether the session `pid` holds the rebuild lock, seen from `conn`."""
+    held: bool = await conn.fetchval(_HELD_BY, REBUILD_LOCK, pid)
+    return held
 
 
 class RebuildLock:
@@ -44,7 +48,7 @@ class RebuildLock:
         self._conn = conn
         self._pid = conn.get_server_pid()
         self._released = False
-        self._on_lost: list[Callable[[], Any]] = []
+        self._on_lost: list[Callable[[], object]] = []
         conn.add_termination_listener(self._ended)
 
     @classmethod
@@ -64,23 +68,23 @@ class RebuildLock:
         return cls(conn)
 
     @property
-    def conn(self) -> asyncpg.Connection:
-        """The lock's own session: work that must run as the lock holder (dropping a
-        build left behind checks that no other session holds the lock)."""
-        return self._conn
+    def catalogue(self) -> Catalogue:
+        """The registry on the lock's own session: work that must run as the lock holder
+        (dropping a build left behind checks that no other session holds the lock)."""
+        return Catalogue(self._conn)
 
     @property
     def lost(self) -> bool:
         return not self._released and self._conn.is_closed()
 
-    def on_lost(self, callback: Callable[[], Any]) -> None:
+    def on_lost(self, callback: Callable[[], object]) -> None:
         """Call `callback` as soon as the lock's connection ends (not on release)."""
         self._on_lost.append(callback)
 
-    async def check_held(self, conn: Connection) -> None:
+    async def check_held(self, tx: SwitchTransaction) -> None:
         """Raise unless the lock's session still holds the lock; run it inside the
         transaction that acts on the lock's behalf (the switch)."""
-        if self.lost or not await conn.fetchval(_HELD_BY, REBUILD_LOCK, self._pid):
+        if self.lost or not await tx.rebuild_lock_held_by(self._pid):
             raise RebuildLockLostError
 
     async def release(self) -> None:

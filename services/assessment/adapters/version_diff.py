@@ -3,19 +3,9 @@ so rows of the two versions pair up by id)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from services.assessment.adapters.db import Connection
 from services.assessment.adapters.schema import checked_schema
-
-
-@dataclass(frozen=True, slots=True)
-class TableDiff:
-    active_before: int
-    active_after: int
-    added: int  # active now, and absent or revoked before
-    revoked: int  # active before, and absent or revoked now
-    rule_changed: int  # in both, with another rule
+from services.assessment.service_layer.rebuild_ports import TableDiff
 
 
 async def diff_table(conn: Connection, *, table: str, old: str, new: str) -> TableDiff:

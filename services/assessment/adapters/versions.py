@@ -12,14 +12,18 @@ Exactly one version is live. Two kinds of advisory locks keep writers apart:
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import datetime
 
 import asyncpg
 
 from services.assessment.adapters.db import Connection
-from services.assessment.adapters.schema import checked_schema, projection_schema_name
+from services.assessment.adapters.projection_store import sql_for
+from services.assessment.adapters.schema import (
+    checked_schema,
+    migrate_projection,
+    projection_schema_name,
+)
 from services.assessment.domain.policy import Policy, policy_fingerprint
+from services.assessment.service_layer.rebuild_ports import Version, VersionError
 
 WRITER_LOCK_CLASS = 7_001_003
 REBUILD_LOCK = 7_001_002
@@ -27,25 +31,7 @@ REBUILD_LOCK = 7_001_002
 FACT_TABLES = ("complaint_filings", "complaint_verdicts", "inspections", "commendations")
 
 
-class VersionError(RuntimeError):
-    """An operation on projection versions that cannot be done (message says why)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Version:
-    version: int
-    schema_name: str
-    policy_version: str
-    policy_fingerprint: str
-    state: str
-    created_at: datetime
-    live_since: datetime | None
-    note: str | None
-
-    @property
-    def is_live(self) -> bool:
-        return self.state == "live"
-
+__all__ = ["Catalogue", "Version", "VersionError"]  # the types, for the callers of this module
 
 _COLUMNS = (
     "version, schema_name, policy_version, policy_fingerprint, state, created_at, live_since, note"
@@ -162,3 +148,34 @@ async def _rebuild_lock_free(conn: Connection) -> bool:
         "SELECT pg_try_advisory_lock($1) AND pg_advisory_unlock($1)", REBUILD_LOCK
     )
     return free
+
+
+class Catalogue:
+    """The registry on one connection (the port `VersionCatalogue`)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def list_versions(self) -> list[Version]:
+        return await list_versions(self._conn)
+
+    async def get_version(self, number: int) -> Version | None:
+        return await get_version(self._conn, number)
+
+    async def live_version(self) -> Version | None:
+        return await live_version(self._conn)
+
+    async def create_version(self, *, policy: Policy, state: str, note: str | None) -> Version:
+        version = await create_version(self._conn, policy=policy, state=state, note=note)
+        await migrate_projection(self._conn, version.schema_name)
+        return version
+
+    async def set_state(self, number: int, state: str) -> None:
+        await set_state(self._conn, number, state)
+
+    async def drop_version(self, number: int) -> Version:
+        return await drop_version(self._conn, number)
+
+    async def positions(self, version: Version, topic: str) -> dict[int, int]:
+        rows = await self._conn.fetch(sql_for(version.schema_name).positions, topic)
+        return {row["partition"]: row["offset"] for row in rows}

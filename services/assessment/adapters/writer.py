@@ -27,7 +27,7 @@ from services.assessment.adapters.versions import (
 )
 from services.assessment.domain.changes import ChangeLog
 from services.assessment.domain.policy import Policy
-from services.assessment.service_layer.records import Poison, Record
+from services.assessment.domain.records import Poison, Record
 
 
 @dataclass(frozen=True, slots=True)

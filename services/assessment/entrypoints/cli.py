@@ -23,17 +23,17 @@ from rich.table import Table
 
 from services.assessment import bootstrap
 from services.assessment.adapters import deadletter, versions
-from services.assessment.adapters.kafka_log import FeedTail, HistoryReader
-from services.assessment.adapters.rebuild_lock import RebuildLockLostError
+from services.assessment.adapters.kafka_log import FeedTail
 from services.assessment.adapters.writer import ProjectionWriter
 from services.assessment.domain.policy import Policy, PolicyError, load_policy
+from services.assessment.domain.records import REASONS
 from services.assessment.service_layer.rebuild import (
     RebuildRefusedError,
     RebuildReport,
     rebuild,
     switch_to,
 )
-from services.assessment.service_layer.records import REASONS
+from services.assessment.service_layer.rebuild_ports import RebuildLockLostError
 from services.assessment.service_layer.retry import RetryReport, retry_parked
 from services.assessment.settings import AssessmentSettings, ProjectionSettings
 from shared.runtime import tune_garbage_collector
@@ -120,11 +120,7 @@ async def _replay(
     settings: ProjectionSettings, policy: Policy, *, note: str, switch: bool = True
 ) -> RebuildReport:
     pool = await bootstrap.open_database(settings, as_owner=True)
-    reader = HistoryReader(
-        kafka=settings.kafka,
-        topic=settings.topics.events,
-        batch_records=settings.assessment_rebuild_batch,
-    )
+    reader = bootstrap.history_reader(settings)
     await reader.start()
     try:
         with Progress(
@@ -146,8 +142,7 @@ async def _replay(
                 progress.update(task, completed=done, total=total, rate=f"{done / elapsed:,.0f}")
 
             return await rebuild(
-                pool=pool,
-                database_url=settings.owner_url,
+                ports=bootstrap.rebuild_ports(pool, lock_url=settings.owner_url),
                 reader=reader,
                 policy=policy,
                 changes_topic=settings.topics.assessment_changes,
@@ -290,16 +285,11 @@ def switch(version: Annotated[int, typer.Argument(help="The ready version to mak
 
 async def _switch(settings: ProjectionSettings, version: int) -> RebuildReport:
     pool = await bootstrap.open_database(settings, as_owner=True)
-    reader = HistoryReader(
-        kafka=settings.kafka,
-        topic=settings.topics.events,
-        batch_records=settings.assessment_rebuild_batch,
-    )
+    reader = bootstrap.history_reader(settings)
     await reader.start()
     try:
         return await switch_to(
-            pool=pool,
-            database_url=settings.owner_url,
+            ports=bootstrap.rebuild_ports(pool, lock_url=settings.owner_url),
             reader=reader,
             version_number=version,
             changes_topic=settings.topics.assessment_changes,

@@ -17,8 +17,8 @@ from aiokafka import ConsumerRebalanceListener, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 
+from services.assessment.domain.records import Record
 from services.assessment.service_layer.folding import Folded
-from services.assessment.service_layer.records import Record
 from shared.faststream_batches import as_batch, bytes_decoder, tolerant_parser
 
 log = logging.getLogger(__name__)

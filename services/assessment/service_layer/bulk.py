@@ -18,24 +18,25 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
 
-import asyncpg
-
-from services.assessment.adapters import bulk_store
-from services.assessment.adapters.bulk_decode import DecodedChunk, decode_chunk, start_worker
-from services.assessment.adapters.kafka_log import HistoryReader
-from services.assessment.adapters.versions import Version
-from services.assessment.adapters.writer import ProjectionWriter
 from services.assessment.domain.complaints import evaluate_complaint
+from services.assessment.domain.event_facts import facts_from_events
 from services.assessment.domain.inspections import (
     evaluate_absence,
     evaluate_attendance,
     evaluate_unit_wide,
 )
 from services.assessment.domain.policy import Policy
+from services.assessment.domain.records import Poison, Record, decode_checked
 from services.assessment.domain.unit_alerts import evaluate_unit_year
-from services.assessment.service_layer.facts import facts_from_events
 from services.assessment.service_layer.folding import highest_offsets
-from services.assessment.service_layer.records import Poison, Record, decode_checked
+from services.assessment.service_layer.rebuild_ports import (
+    DecodeChunk,
+    DecodedChunk,
+    Decoding,
+    HistoryReader,
+    RebuildStore,
+    Version,
+)
 from shared import topics
 
 # Decoding is the rebuild's heaviest CPU work. One worker per core: this process
@@ -60,7 +61,8 @@ class _Loaded:
 
 async def load_history(
     *,
-    writer: ProjectionWriter,
+    store: RebuildStore,
+    decoding: Decoding,
     version: Version,
     reader: HistoryReader,
     until: dict[int, int],
@@ -74,23 +76,23 @@ async def load_history(
     COPYs the previous batch: the three overlap."""
     queue: asyncio.Queue[_Loaded | None] = asyncio.Queue(maxsize=workers + 1)
     with ProcessPoolExecutor(
-        max_workers=workers, mp_context=get_context("spawn"), initializer=start_worker
+        max_workers=workers, mp_context=get_context("spawn"), initializer=decoding.start_worker
     ) as pool:
         producer = asyncio.create_task(
-            _decode_into(queue, reader, until, pool, workers=workers, time_zone=time_zone)
-        )
+            _decode_into(
+                queue, reader, until, pool, decoding.decode_chunk, workers=workers,
+                time_zone=time_zone,
+            )
+        )  # fmt: skip
         positions: dict[int, int] = {}
         poison = 0
         conflicts: set[tuple[str, str]] = set()
         try:
             while (loaded := await queue.get()) is not None:
-                async with writer.version(version) as tx:
-                    conflicts |= await bulk_store.load_csv(
-                        tx.conn, version.schema_name, loaded.payloads
-                    )
-                    for topic, highest in highest_offsets(loaded.records).items():
-                        await tx.save_positions(topic, highest)
-                        positions.update(highest)
+                highest = highest_offsets(loaded.records)
+                conflicts |= await store.load_facts(version, loaded.payloads, highest)
+                for reached in highest.values():
+                    positions.update(reached)
                 poison += loaded.poison
                 on_batch(len(loaded.records))
             await producer
@@ -104,6 +106,7 @@ async def _decode_into(
     reader: HistoryReader,
     until: dict[int, int],
     pool: ProcessPoolExecutor,
+    decode_chunk: DecodeChunk,
     *,
     workers: int,
     time_zone: str,
@@ -132,7 +135,7 @@ async def _decode_into(
 
 async def reconcile_conflicts(
     *,
-    writer: ProjectionWriter,
+    store: RebuildStore,
     version: Version,
     reader: HistoryReader,
     keys: set[tuple[str, str]],
@@ -142,7 +145,7 @@ async def reconcile_conflicts(
     stands in the total order (as the live fold decides). Rare: read one by one."""
     if not keys:
         return
-    async with writer.version(version) as tx:
+    async with store.writer.version(version) as tx:
         standing = await tx.store.identities(keys)
         await tx.store.retract(keys)
         events = []
@@ -157,37 +160,29 @@ async def reconcile_conflicts(
         await tx.store.add_facts(facts_from_events(events))
 
 
-async def evaluate_all(*, pool: asyncpg.Pool, version: Version, policy: Policy) -> None:
+async def evaluate_all(*, store: RebuildStore, version: Version, policy: Policy) -> None:
     """Phase 2: every scope of the loaded facts, once."""
-    schema = version.schema_name
-    async with pool.acquire() as source, pool.acquire() as sink:
-        async with source.transaction(readonly=True), sink.transaction():
-            out = bulk_store.CopyWriter(sink, schema, policy.tz)
-            async for cid, filings, verdicts in bulk_store.complaint_groups(source, schema):
-                outcome = evaluate_complaint(cid, filings, verdicts, policy)
-                if outcome.state is not None:
-                    await out.complaint(outcome.state)
-                for warning in outcome.warnings:
-                    await out.warning(warning)
-                for alert in outcome.alerts:
-                    await out.alert(alert)
-            async for staff_id, month, findings in bulk_store.staff_month_groups(
-                source, schema, policy.attendance.codes
-            ):
-                if attendance := evaluate_attendance(staff_id, month, findings, policy):
-                    await out.warning(attendance)
-            async for finding in bulk_store.single_findings(source, schema, policy.absence.codes):
-                if absence := evaluate_absence(finding, policy):
-                    await out.warning(absence)
-                if unit_wide := evaluate_unit_wide(finding, policy):
-                    await out.alert(unit_wide)
-            await out.flush()
-        # Unit-years read the warnings and alerts written above, once committed.
-        async with source.transaction(readonly=True), sink.transaction():
-            out = bulk_store.CopyWriter(sink, schema, policy.tz)
-            async for unit_id, year, warnings, collectives in bulk_store.unit_year_groups(
-                source, schema
-            ):
-                for alert in evaluate_unit_year(unit_id, year, warnings, collectives, policy):
-                    await out.alert(alert)
-            await out.flush()
+    async with store.evaluation(version, policy) as (facts, out):
+        async for cid, filings, verdicts in facts.complaint_groups():
+            outcome = evaluate_complaint(cid, filings, verdicts, policy)
+            if outcome.state is not None:
+                await out.complaint(outcome.state)
+            for warning in outcome.warnings:
+                await out.warning(warning)
+            for alert in outcome.alerts:
+                await out.alert(alert)
+        async for staff_id, month, findings in facts.staff_month_groups(policy.attendance.codes):
+            if attendance := evaluate_attendance(staff_id, month, findings, policy):
+                await out.warning(attendance)
+        async for finding in facts.single_findings(policy.absence.codes):
+            if absence := evaluate_absence(finding, policy):
+                await out.warning(absence)
+            if unit_wide := evaluate_unit_wide(finding, policy):
+                await out.alert(unit_wide)
+        await out.flush()
+    # Unit-years read the warnings and alerts written above, once committed.
+    async with store.evaluation(version, policy) as (facts, out):
+        async for unit_id, year, warnings, collectives in facts.unit_year_groups():
+            for alert in evaluate_unit_year(unit_id, year, warnings, collectives, policy):
+                await out.alert(alert)
+        await out.flush()

@@ -16,11 +16,11 @@ from typing import Protocol
 
 import orjson
 
+from services.assessment.domain.event_facts import facts_from_events
+from services.assessment.domain.identity import Copy, Identity, resolve
 from services.assessment.domain.policy import Policy
-from services.assessment.service_layer.facts import facts_from_events
-from services.assessment.service_layer.identity import Copy, Identity, resolve
+from services.assessment.domain.records import Poison, Record, decode_checked, digest_of
 from services.assessment.service_layer.projector import project
-from services.assessment.service_layer.records import Poison, Record, decode_checked, digest_of
 from services.assessment.service_layer.store import ProjectionStore
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from services.assessment.domain.calendar import month_of
 from services.assessment.domain.complaints import evaluate_complaint
+from services.assessment.domain.event_facts import FactBatch
 from services.assessment.domain.facts import ComplaintFiling, ComplaintVerdict, Finding
 from services.assessment.domain.inspections import (
     evaluate_absence,
@@ -31,7 +32,6 @@ from services.assessment.domain.scopes import (
     unit_year_scope,
 )
 from services.assessment.domain.unit_alerts import evaluate_unit_year
-from services.assessment.service_layer.facts import FactBatch
 from services.assessment.service_layer.store import ProjectionStore, StaffPeriod, UnitYear
 
 

@@ -16,16 +16,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import asyncpg
-
-from services.assessment.adapters import bulk_store, feed, versions
-from services.assessment.adapters.db import Connection
-from services.assessment.adapters.kafka_log import HistoryReader
-from services.assessment.adapters.projection_store import sql_for
-from services.assessment.adapters.rebuild_lock import RebuildLock, RebuildLockLostError
-from services.assessment.adapters.schema import migrate_projection
-from services.assessment.adapters.version_diff import TableDiff, diff_table
-from services.assessment.adapters.writer import ProjectionWriter
 from services.assessment.domain.changes import diff
 from services.assessment.domain.policy import Policy
 from services.assessment.service_layer.bulk import (
@@ -34,6 +24,17 @@ from services.assessment.service_layer.bulk import (
     reconcile_conflicts,
 )
 from services.assessment.service_layer.folding import Folded, fold
+from services.assessment.service_layer.rebuild_ports import (
+    HistoryReader,
+    RebuildLock,
+    RebuildLockLostError,
+    RebuildPorts,
+    RebuildStore,
+    TableDiff,
+    Version,
+    VersionCatalogue,
+    VersionError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +110,7 @@ class _Plan:
 
 async def rebuild(
     *,
-    pool: asyncpg.Pool,
-    database_url: str,
+    ports: RebuildPorts,
     reader: HistoryReader,
     policy: Policy,
     changes_topic: str,
@@ -123,23 +123,23 @@ async def rebuild(
     the version is left 'ready' beside live (a what-if): the report compares it with
     live, nothing reaches readers or the change feed; `switch_to` may switch later."""
     started = time.monotonic()
-    lock = await RebuildLock.try_take(database_url)
+    store = ports.store
+    lock = await store.take_lock()
     if lock is None:
         raise RebuildRefusedError("another rebuild is running; try again when it ends")
     try:
         try:
-            discarded = await _discard_abandoned_builds(lock.conn)
-            version = await versions.create_version(
-                lock.conn, policy=policy, state="building", note=note
+            discarded = await _discard_abandoned_builds(lock.catalogue)
+            version = await lock.catalogue.create_version(
+                policy=policy, state="building", note=note
             )
-            await migrate_projection(lock.conn, version.schema_name)
         except Exception:
             if lock.lost:  # the next replay discards what was registered
                 raise RebuildLockLostError from None
             raise
         build = asyncio.create_task(
             _build_and_switch(
-                pool=pool,
+                ports=ports,
                 lock=lock,
                 reader=reader,
                 version=version,
@@ -155,8 +155,8 @@ async def rebuild(
         try:
             return await build
         except BaseException as error:
-            async with pool.acquire() as conn:
-                await versions.set_state(conn, version.version, "failed")
+            async with store.session() as session:
+                await session.set_state(version.version, "failed")
             if isinstance(error, asyncio.CancelledError) and lock.lost:
                 raise RebuildLockLostError from None
             raise
@@ -166,10 +166,10 @@ async def rebuild(
 
 async def _build_and_switch(
     *,
-    pool: asyncpg.Pool,
+    ports: RebuildPorts,
     lock: RebuildLock,
     reader: HistoryReader,
-    version: versions.Version,
+    version: Version,
     policy: Policy,
     changes_topic: str,
     plan: _Plan,
@@ -177,18 +177,19 @@ async def _build_and_switch(
     discarded: list[int],
     switch: bool,
 ) -> RebuildReport:
-    writer = ProjectionWriter(pool)
+    store = ports.store
     deadletters = _Poisoned()
 
     phases: dict[str, float] = {}
     clock = _Stopwatch(phases)
     # 1. The whole log as it stands now: every fact, then every scope once.
-    async with pool.acquire() as conn:
-        index_definitions = await bulk_store.drop_secondary_indexes(conn, version.schema_name)
+    async with store.session() as session:
+        index_definitions = await session.drop_secondary_indexes(version)
     until = await reader.end_offsets()
     plan.extend({}, until)
     loaded = await load_history(
-        writer=writer,
+        store=store,
+        decoding=ports.decoding,
         version=version,
         reader=reader,
         until=until,
@@ -196,38 +197,37 @@ async def _build_and_switch(
         on_batch=plan.advance,
     )
     positions = loaded.positions
-    await reconcile_conflicts(writer=writer, version=version, reader=reader, keys=loaded.conflicts)
+    await reconcile_conflicts(store=store, version=version, reader=reader, keys=loaded.conflicts)
     deadletters.count += loaded.poison + len(loaded.conflicts)
     clock.lap("load")
-    await evaluate_all(pool=pool, version=version, policy=policy)
+    await evaluate_all(store=store, version=version, policy=policy)
     clock.lap("evaluate")
-    async with pool.acquire() as conn:
-        await bulk_store.create_indexes(conn, index_definitions)
+    async with store.session() as session:
+        await session.create_indexes(index_definitions)
         clock.lap("index")
-        await bulk_store.analyze(conn, version.schema_name)
+        await session.analyze(version)
     clock.lap("analyze")
     if not switch:
-        async with pool.acquire() as conn:
-            await versions.set_state(conn, version.version, "ready")
-            live = await versions.live_version(conn)
+        async with store.session() as session:
+            await session.set_state(version.version, "ready")
+            live = await session.live_version()
         return await _report(
-            pool, version, live, plan=plan, poison=deadletters.count, started=started,
+            store, version, live, plan=plan, poison=deadletters.count, started=started,
             discarded=discarded, phases=phases, published=0, switched=False,
         )  # fmt: skip
     previous, published = await _catch_up_and_switch(
-        pool=pool, lock=lock, reader=reader, version=version, positions=positions,
+        store=store, lock=lock, reader=reader, version=version, positions=positions,
         changes_topic=changes_topic, plan=plan, deadletters=deadletters, clock=clock,
     )  # fmt: skip
     return await _report(
-        pool, version, previous, plan=plan, poison=deadletters.count, started=started,
+        store, version, previous, plan=plan, poison=deadletters.count, started=started,
         discarded=discarded, phases=phases, published=published, switched=True,
     )  # fmt: skip
 
 
 async def switch_to(
     *,
-    pool: asyncpg.Pool,
-    database_url: str,
+    ports: RebuildPorts,
     reader: HistoryReader,
     version_number: int,
     changes_topic: str,
@@ -237,30 +237,31 @@ async def switch_to(
     from): fold what it has not seen yet, then switch exactly as a replay does, the
     change feed learning the difference in the same transaction."""
     started = time.monotonic()
-    lock = await RebuildLock.try_take(database_url)
+    store = ports.store
+    lock = await store.take_lock()
     if lock is None:
         raise RebuildRefusedError("a rebuild is running; try again when it ends")
     try:
-        async with pool.acquire() as conn:
-            version = await versions.get_version(conn, version_number)
+        async with store.session() as session:
+            version = await session.get_version(version_number)
             if version is None:
-                raise versions.VersionError(f"projection version {version_number} does not exist")
+                raise VersionError(f"projection version {version_number} does not exist")
             if version.state != "ready":
-                raise versions.VersionError(
+                raise VersionError(
                     f"version {version_number} is {version.state}; only a ready version can "
                     "be switched to"
                 )
-            positions = await _positions_of(conn, version.schema_name, reader.topic)
+            positions = await session.positions(version, reader.topic)
         phases: dict[str, float] = {}
         plan = _Plan(on_progress)
         deadletters = _Poisoned()
         previous, published = await _catch_up_and_switch(
-            pool=pool, lock=lock, reader=reader, version=version, positions=positions,
+            store=store, lock=lock, reader=reader, version=version, positions=positions,
             changes_topic=changes_topic, plan=plan, deadletters=deadletters,
             clock=_Stopwatch(phases),
         )  # fmt: skip
         return await _report(
-            pool, version, previous, plan=plan, poison=deadletters.count, started=started,
+            store, version, previous, plan=plan, poison=deadletters.count, started=started,
             discarded=[], phases=phases, published=published, switched=True,
         )  # fmt: skip
     finally:
@@ -269,26 +270,25 @@ async def switch_to(
 
 async def _catch_up_and_switch(
     *,
-    pool: asyncpg.Pool,
+    store: RebuildStore,
     lock: RebuildLock,
     reader: HistoryReader,
-    version: versions.Version,
+    version: Version,
     positions: dict[int, int],
     changes_topic: str,
     plan: _Plan,
     deadletters: _Poisoned,
     clock: _Stopwatch,
-) -> tuple[versions.Version | None, int]:
+) -> tuple[Version | None, int]:
     """(the version that was live, changes queued for the feed)."""
-    writer = ProjectionWriter(pool)
     topic = reader.topic
     # 2. Catch up with the live version until the rest fits in the switch.
     while True:
-        live = await _live_positions(pool, topic)
+        live = await _live_positions(store, topic)
         if _gap(positions, live) <= SWITCH_GAP:
             break
         positions = await _fold_range(
-            writer,
+            store,
             version,
             reader,
             after=positions,
@@ -299,31 +299,30 @@ async def _catch_up_and_switch(
     clock.lap("catch_up")
     # 3. Switch: the live writer waits on its lock for the few records folded here.
     # Subscribers of the change feed learn the difference, in the same transaction.
-    async with pool.acquire() as conn, conn.transaction():
-        await lock.check_held(conn)  # else another rebuild may have discarded this one
-        await versions.lock_writer(conn, version.version)
-        previous = await versions.live_version(conn)
+    async with store.switch_transaction() as switching:
+        await lock.check_held(switching)  # else another rebuild may have discarded this one
+        await switching.lock_writer(version)
+        previous = await switching.live_version()
         if previous is not None:
-            await versions.lock_writer(conn, previous.version)
-            live = await _positions_of(conn, previous.schema_name, topic)
+            await switching.lock_writer(previous)
+            live = await switching.positions(previous, topic)
             async for batch in reader.read(after=positions, until=_exclusive(live)):
-                async with writer.version(version, conn=conn) as tx:
+                async with switching.fold_into(version) as tx:
                     deadletters.add(await fold(tx, batch))
                 plan.advance(len(batch))
-        old = previous.schema_name if previous is not None else None
-        changes = diff(*await feed.differing_results(conn, old, version.schema_name))
-        published = await feed.publish_changes(
-            conn, changes, topic=changes_topic, projection_version=version.version
+        changes = diff(*await switching.differing_results(previous, version))
+        published = await switching.publish_changes(
+            changes, topic=changes_topic, projection_version=version.version
         )
-        await versions.switch_live(conn, to_version=version.version)
+        await switching.switch_live(version)
     clock.lap("switch")
     return previous, published
 
 
 async def _report(
-    pool: asyncpg.Pool,
-    version: versions.Version,
-    compared: versions.Version | None,
+    store: RebuildStore,
+    version: Version,
+    compared: Version | None,
     *,
     plan: _Plan,
     poison: int,
@@ -336,13 +335,9 @@ async def _report(
     """`compared`: the version that was live (after a switch) or is live (a what-if)."""
     warnings = alerts = None
     if compared is not None and compared.version != version.version:
-        async with pool.acquire() as conn:
-            warnings = await diff_table(
-                conn, table="warnings", old=compared.schema_name, new=version.schema_name
-            )
-            alerts = await diff_table(
-                conn, table="alerts", old=compared.schema_name, new=version.schema_name
-            )
+        async with store.session() as session:
+            warnings = await session.diff_table("warnings", old=compared, new=version)
+            alerts = await session.diff_table("alerts", old=compared, new=version)
     return RebuildReport(
         version=version.version,
         policy_version=version.policy_version,
@@ -360,8 +355,8 @@ async def _report(
 
 
 async def _fold_range(
-    writer: ProjectionWriter,
-    version: versions.Version,
+    store: RebuildStore,
+    version: Version,
     reader: HistoryReader,
     *,
     after: dict[int, int],
@@ -372,7 +367,7 @@ async def _fold_range(
     plan.extend(after, until)
     positions = dict(after)
     async for batch in reader.read(after=after, until=until):
-        async with writer.version(version) as tx:
+        async with store.writer.version(version) as tx:
             deadletters.add(await fold(tx, batch))
         for record in batch:
             positions[record.partition] = max(positions.get(record.partition, -1), record.offset)
@@ -388,24 +383,19 @@ def _gap(mine: dict[int, int], live: dict[int, int]) -> int:
     return sum(max(0, offset - mine.get(partition, -1)) for partition, offset in live.items())
 
 
-async def _positions_of(conn: Connection, schema: str, topic: str) -> dict[int, int]:
-    rows = await conn.fetch(sql_for(schema).positions, topic)
-    return {row["partition"]: row["offset"] for row in rows}
+async def _live_positions(store: RebuildStore, topic: str) -> dict[int, int]:
+    async with store.session() as session:
+        live = await session.live_version()
+        return await session.positions(live, topic) if live else {}
 
 
-async def _live_positions(pool: asyncpg.Pool, topic: str) -> dict[int, int]:
-    async with pool.acquire() as conn:
-        live = await versions.live_version(conn)
-        return await _positions_of(conn, live.schema_name, topic) if live else {}
-
-
-async def _discard_abandoned_builds(conn: Connection) -> list[int]:
+async def _discard_abandoned_builds(catalogue: VersionCatalogue) -> list[int]:
     """Builds left 'building' or 'failed' by a crash or a lost lock: nobody reads them;
     drop them. (We hold the rebuild lock, so none of them is being built.)"""
     dropped = []
-    for found in await versions.list_versions(conn):
+    for found in await catalogue.list_versions():
         if found.state in {"building", "failed"}:
-            await versions.drop_version(conn, found.version)
+            await catalogue.drop_version(found.version)
             dropped.append(found.version)
             log.info("dropped abandoned build %d", found.version)
     return dropped

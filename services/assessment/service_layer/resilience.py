@@ -16,8 +16,8 @@ import logging
 import traceback
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 
+from services.assessment.domain.records import Record
 from services.assessment.service_layer.folding import Folded
-from services.assessment.service_layer.records import Record
 
 log = logging.getLogger(__name__)
 

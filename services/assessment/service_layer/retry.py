@@ -14,8 +14,8 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
+from services.assessment.domain.records import Record
 from services.assessment.service_layer.folding import WriteTransaction, fold
-from services.assessment.service_layer.records import Record
 
 
 class RetryTransaction(WriteTransaction, Protocol):

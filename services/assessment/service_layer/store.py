@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Protocol
 
+from services.assessment.domain.event_facts import FactBatch
 from services.assessment.domain.facts import ComplaintFiling, ComplaintVerdict, Finding
+from services.assessment.domain.identity import Identity, Key
 from services.assessment.domain.results import Alert, ComplaintState, Warning
 from services.assessment.domain.unit_alerts import Timed, TimedCollective
-from services.assessment.service_layer.facts import FactBatch
-from services.assessment.service_layer.identity import Identity, Key
 from shared.catalogue import FindingCode
 
 StaffPeriod = tuple[str, str]  # (staff_id, "YYYY-MM")

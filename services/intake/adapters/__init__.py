@@ -1,1 +1,2 @@
-"""Intake's connections to the outside: the Kafka producer behind a narrow protocol."""
+"""Intake's connections to the outside: the Kafka producer behind the narrow protocol
+of service_layer/ports.py."""

@@ -20,6 +20,11 @@ from aiokafka.errors import KafkaError
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
 from services.intake.domain.records import OutboundRecord
+from services.intake.service_layer.ports import (
+    PublishError,
+    PublishTimeoutError,
+    RecordTooLargeError,
+)
 from shared.kafka_client import KafkaConnection
 from shared.producer import (
     MAX_REQUEST_BYTES,
@@ -27,8 +32,6 @@ from shared.producer import (
     ProducerStoppedError,
     ReplaceableProducer,
 )
-
-from .publisher import PublishError, PublishTimeoutError, RecordTooLargeError
 
 log = logging.getLogger(__name__)
 

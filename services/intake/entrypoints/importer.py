@@ -17,11 +17,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from services.intake.adapters.kafka_publisher import KafkaPublisher, record_size
-from services.intake.adapters.publisher import PublishError
 from services.intake.domain.records import event_record
 from services.intake.domain.validation import BodyError, InvalidEventsError, validate_one
-from services.intake.handlers import record_events
 from services.intake.metrics import IntakeMetrics
+from services.intake.service_layer.handlers import record_events
+from services.intake.service_layer.ports import PublishError
 from shared.events import Event
 from shared.kafka_topics import ensure_topics, intake_topics
 from shared.producer import MAX_REQUEST_BYTES

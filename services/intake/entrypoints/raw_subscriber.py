@@ -26,11 +26,11 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import WithJsonSchema
 
-from services.intake.adapters.publisher import Publisher, PublishError
 from services.intake.domain.records import RawRecord
-from services.intake.handlers import route_raw
 from services.intake.metrics import IntakeMetrics
 from services.intake.schemas import envelope_schema, inline_refs
+from services.intake.service_layer.handlers import route_raw
+from services.intake.service_layer.ports import Publisher, PublishError
 from shared.faststream_batches import as_batch, bytes_decoder, tolerant_parser
 from shared.topics import TopicNames
 

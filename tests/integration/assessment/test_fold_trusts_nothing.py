@@ -14,6 +14,7 @@ import orjson
 import pytest
 
 from services.assessment.adapters.kafka_log import HistoryReader
+from services.assessment.bootstrap import rebuild_ports
 from services.assessment.domain.policy import load_default_policy
 from services.assessment.service_layer.rebuild import rebuild
 from shared import topics
@@ -205,8 +206,7 @@ async def test_a_pair_reused_across_types_counts_once_live_and_in_a_rebuild(
     await reader.start()
     try:
         report = await rebuild(
-            pool=pool,
-            database_url=url,
+            ports=rebuild_ports(pool, lock_url=url),
             reader=reader,
             policy=load_default_policy(),
             changes_topic=assessment_env.topics.assessment_changes,

@@ -25,10 +25,10 @@ from services.assessment.adapters import versions
 from services.assessment.adapters.db import is_environment_error
 from services.assessment.adapters.schema import migrate_control, migrate_projection
 from services.assessment.adapters.writer import ProjectionWriter, WriteTx
+from services.assessment.domain.event_facts import FactBatch
 from services.assessment.domain.policy import load_default_policy
-from services.assessment.service_layer.facts import FactBatch
+from services.assessment.domain.records import Record
 from services.assessment.service_layer.folding import Folded, fold
-from services.assessment.service_layer.records import Record
 from services.assessment.service_layer.resilience import IsolatingFold, Position
 
 pytestmark = pytest.mark.integration

@@ -17,9 +17,9 @@ import pytest
 
 from bench.generator import Generator
 from services.assessment.adapters.versions import REBUILD_LOCK
+from services.assessment.domain.event_facts import facts_from_events
 from services.assessment.domain.policy import default_policy_path, load_policy
 from services.assessment.domain.reference import evaluate_history
-from services.assessment.service_layer.facts import facts_from_events
 from shared.catalogue import WarningRule
 from shared.events import parse_recorded
 from tests.support.assessment_env import AssessmentEnv, caught_up

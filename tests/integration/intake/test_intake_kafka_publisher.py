@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from services.intake.adapters.kafka_publisher import KafkaPublisher
-from services.intake.adapters.publisher import PublishError
 from services.intake.domain.records import event_records
+from services.intake.service_layer.ports import PublishError
 from shared.events import parse_recorded
 from shared.kafka_client import KafkaConnection
 from shared.kafka_topics import delete_topics, ensure_topics, platform_topics

@@ -11,10 +11,10 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from services.intake.adapters.kafka_publisher import KafkaPublisher
-from services.intake.adapters.publisher import Publisher, PublishTimeoutError
 from services.intake.bootstrap import build_raw_broker
 from services.intake.domain.records import OutboundRecord
 from services.intake.metrics import IntakeMetrics
+from services.intake.service_layer.ports import Publisher, PublishTimeoutError
 from services.intake.settings import IntakeSettings
 from shared.events import Event, parse_recorded, stamp
 from shared.kafka_client import KafkaConnection, aiokafka_options

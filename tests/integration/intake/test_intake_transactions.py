@@ -14,8 +14,8 @@ from collections import Counter
 import pytest
 
 from services.intake.adapters.kafka_publisher import KafkaPublisher
-from services.intake.adapters.publisher import PublishError
 from services.intake.domain.records import OutboundRecord
+from services.intake.service_layer.ports import PublishError
 from shared.kafka_client import KafkaConnection
 from shared.kafka_topics import TopicSpec, delete_topics, ensure_topics
 from tests.support.topics import read_topic, set_topic_config

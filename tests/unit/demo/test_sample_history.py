@@ -23,10 +23,10 @@ from demo.sample_history import (
     sample_history,
     sample_units,
 )
+from services.assessment.domain.event_facts import FactBatch, facts_from_events
 from services.assessment.domain.inspections import attendance_count
 from services.assessment.domain.policy import load_default_policy
 from services.assessment.domain.reference import History, evaluate_history
-from services.assessment.service_layer.facts import FactBatch, facts_from_events
 from shared.events import Event, parse_inbound
 
 pytestmark = pytest.mark.unit

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from services.intake.adapters.publisher import PublishError, RecordTooLargeError
 from services.intake.domain.records import OutboundRecord
+from services.intake.service_layer.ports import PublishError, RecordTooLargeError
 
 
 class FakePublisher:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from services.intake.adapters.publisher import PublishError, PublishTimeoutError
+from services.intake.service_layer.ports import PublishError, PublishTimeoutError
 from shared.events import SCHEMA_VERSION, Event, dump_event, parse_recorded, stamp
 from tests.support.events import (
     commendation_recorded,

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import orjson
 import pytest
 
-from services.intake.adapters.publisher import PublishTimeoutError
 from services.intake.domain.records import MAX_DLQ_ERRORS, RawRecord, event_record
-from services.intake.handlers import route_raw
 from services.intake.metrics import IntakeMetrics
+from services.intake.service_layer.handlers import route_raw
+from services.intake.service_layer.ports import PublishTimeoutError
 from shared.topics import TopicNames
 from tests.support.events import complaint_filed, inspection_recorded, to_json, to_wire
 from tests.unit.intake.fakes import FakePublisher

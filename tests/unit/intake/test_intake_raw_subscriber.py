@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
-from services.intake.adapters.publisher import PublishTimeoutError
 from services.intake.bootstrap import build_raw_broker
 from services.intake.metrics import IntakeMetrics
+from services.intake.service_layer.ports import PublishTimeoutError
 from shared.kafka_client import KafkaConnection
 from shared.topics import TopicNames
 from tests.support.events import complaint_filed, to_wire

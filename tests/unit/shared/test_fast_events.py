@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from services.assessment.service_layer.records import (
+from services.assessment.domain.records import (
     decode_value,
     decode_value_fast,
     digest_of,

@@ -11,9 +11,9 @@ from fastapi import FastAPI, Response
 from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from services.intake.adapters.publisher import Publisher, PublishError, Readiness
 from services.intake.domain.grants import TokenRegistry
 from services.intake.metrics import IntakeMetrics
+from services.intake.service_layer.ports import Publisher, PublishError, Readiness
 from services.intake.settings import IntakeSettings
 from shared.http_docs import install_offline_docs
 from shared.http_metrics import install_latency_histogram

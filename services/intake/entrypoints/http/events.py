@@ -10,7 +10,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request, Response, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from services.intake.adapters.publisher import Publisher, PublishError, RecordTooLargeError
 from services.intake.domain.grants import Grant, TokenRegistry, forbidden_sources
 from services.intake.domain.identity import RecentIds
 from services.intake.domain.validation import (
@@ -21,8 +20,9 @@ from services.intake.domain.validation import (
     validate_events,
     validate_submission,
 )
-from services.intake.handlers import ConflictingReuseError, record_events
 from services.intake.metrics import HTTP, IntakeMetrics
+from services.intake.service_layer.handlers import ConflictingReuseError, record_events
+from services.intake.service_layer.ports import Publisher, PublishError, RecordTooLargeError
 from services.intake.settings import IntakeSettings
 from shared.events import Event
 from shared.topics import TopicNames

@@ -9,12 +9,12 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from services.assessment.domain.calendar import month_of
+from services.assessment.domain.event_facts import CommendationFact, FactBatch, InspectionFact
 from services.assessment.domain.facts import ComplaintFiling, ComplaintVerdict, Finding
+from services.assessment.domain.identity import Identity, Key
 from services.assessment.domain.policy import Policy
+from services.assessment.domain.records import Poison
 from services.assessment.domain.results import Alert, ComplaintState, Warning
-from services.assessment.service_layer.facts import CommendationFact, FactBatch, InspectionFact
-from services.assessment.service_layer.identity import Identity, Key
-from services.assessment.service_layer.records import Poison
 from services.assessment.service_layer.store import StaffPeriod, UnitYear, UnitYearInputs
 from shared.catalogue import AlertRule, FindingCode
 

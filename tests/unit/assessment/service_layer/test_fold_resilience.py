@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.assessment.service_layer.facts import FactBatch
+from services.assessment.domain.event_facts import FactBatch
+from services.assessment.domain.records import Record
 from services.assessment.service_layer.folding import Folded, fold
-from services.assessment.service_layer.records import Record
 from services.assessment.service_layer.resilience import IsolatingFold, Position
 from shared.catalogue import CommendationKind
 from shared.events import (

@@ -13,12 +13,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from services.assessment.domain.event_facts import facts_from_events
 from services.assessment.domain.policy import Policy, load_default_policy
+from services.assessment.domain.records import Record
 from services.assessment.domain.reference import evaluate_history
 from services.assessment.domain.results import Alert, ComplaintState, Warning
-from services.assessment.service_layer.facts import facts_from_events
 from services.assessment.service_layer.folding import fold
-from services.assessment.service_layer.records import Record
 from shared.catalogue import CommendationKind
 from shared.events import (
     CommendationRecorded,

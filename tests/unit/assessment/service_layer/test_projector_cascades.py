@@ -7,9 +7,9 @@ import asyncio
 
 import pytest
 
+from services.assessment.domain.event_facts import FactBatch, InspectionFact
 from services.assessment.domain.facts import Finding
 from services.assessment.domain.reference import evaluate_history
-from services.assessment.service_layer.facts import FactBatch, InspectionFact
 from services.assessment.service_layer.projector import project
 from shared.catalogue import AlertRule, FindingCode, InspectionMode, Status, WarningRule
 from tests.unit.assessment.domain.builders import default_policy, finding

@@ -1,4 +1,5 @@
-"""The narrow port the entrypoints publish through (a fake stands in for it in unit tests)."""
+"""The narrow ports the use cases and entrypoints publish through: adapters/ implements
+them (a fake stands in for them in unit tests)."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.assessment.service_layer.records import Record
+from services.assessment.domain.records import Record
 from shared.events import Event
 from shared.fast_events import FastEvent
 

@@ -10,17 +10,17 @@ from datetime import datetime
 from shared.events import Event
 from shared.topics import TopicNames
 
-from .adapters.publisher import Publisher, RecordTooLargeError
-from .domain import raw as raw_rules
-from .domain.identity import Conflict, RecentIds
-from .domain.records import (
+from ..domain import raw as raw_rules
+from ..domain.identity import Conflict, RecentIds
+from ..domain.records import (
     OutboundRecord,
     RawRecord,
     dead_letter_record,
     event_record,
     event_records,
 )
-from .metrics import HTTP, KAFKA, IntakeMetrics
+from ..metrics import HTTP, KAFKA, IntakeMetrics
+from .ports import Publisher, RecordTooLargeError
 
 
 class ConflictingReuseError(Exception):

@@ -1,0 +1,151 @@
+"""PostgreSQL behind the rebuild's ports (service_layer/rebuild_ports.py): sessions on
+the pool, the switch transaction, the bulk load of decoded facts and the evaluation's
+streams, over the modules that own the SQL (versions, bulk_store, feed, version_diff).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Collection, Sequence
+from contextlib import asynccontextmanager
+
+import asyncpg
+
+from services.assessment.adapters import bulk_store, feed, versions
+from services.assessment.adapters.db import Connection
+from services.assessment.adapters.rebuild_lock import RebuildLock, held_by
+from services.assessment.adapters.version_diff import diff_table
+from services.assessment.adapters.writer import ProjectionWriter, WriteTx
+from services.assessment.domain.changes import Change, Result
+from services.assessment.domain.facts import ComplaintFiling, ComplaintVerdict, Finding
+from services.assessment.domain.identity import Key
+from services.assessment.domain.policy import Policy
+from services.assessment.domain.unit_alerts import Timed, TimedCollective
+from services.assessment.service_layer.rebuild_ports import TableDiff, Version
+from shared.catalogue import FindingCode
+
+
+class PgRebuildSession(versions.Catalogue):
+    def __init__(self, conn: Connection) -> None:
+        super().__init__(conn)
+        self._conn = conn
+
+    async def drop_secondary_indexes(self, version: Version) -> list[str]:
+        return await bulk_store.drop_secondary_indexes(self._conn, version.schema_name)
+
+    async def create_indexes(self, definitions: Sequence[str]) -> None:
+        await bulk_store.create_indexes(self._conn, definitions)
+
+    async def analyze(self, version: Version) -> None:
+        await bulk_store.analyze(self._conn, version.schema_name)
+
+    async def diff_table(self, table: str, *, old: Version, new: Version) -> TableDiff:
+        return await diff_table(self._conn, table=table, old=old.schema_name, new=new.schema_name)
+
+
+class PgSwitchTransaction(versions.Catalogue):
+    def __init__(self, conn: Connection, writer: ProjectionWriter) -> None:
+        super().__init__(conn)
+        self._conn = conn
+        self._writer = writer
+
+    async def rebuild_lock_held_by(self, holder: int) -> bool:
+        return await held_by(self._conn, holder)
+
+    async def lock_writer(self, version: Version) -> None:
+        await versions.lock_writer(self._conn, version.version)
+
+    @asynccontextmanager
+    async def fold_into(self, version: Version) -> AsyncIterator[WriteTx]:
+        async with self._writer.version(version, conn=self._conn) as tx:
+            yield tx
+
+    async def differing_results(
+        self, old: Version | None, new: Version
+    ) -> tuple[list[Result], list[Result]]:
+        return await feed.differing_results(
+            self._conn, old.schema_name if old is not None else None, new.schema_name
+        )
+
+    async def publish_changes(
+        self, changes: Sequence[Change], *, topic: str, projection_version: int
+    ) -> int:
+        return await feed.publish_changes(
+            self._conn, changes, topic=topic, projection_version=projection_version
+        )
+
+    async def switch_live(self, version: Version) -> None:
+        await versions.switch_live(self._conn, to_version=version.version)
+
+
+class PgScopeFacts:
+    def __init__(self, conn: Connection, schema: str) -> None:
+        self._conn = conn
+        self._schema = schema
+
+    def complaint_groups(
+        self,
+    ) -> AsyncIterator[tuple[str, list[ComplaintFiling], list[ComplaintVerdict]]]:
+        return bulk_store.complaint_groups(self._conn, self._schema)
+
+    def staff_month_groups(
+        self, codes: Collection[FindingCode]
+    ) -> AsyncIterator[tuple[str, str, list[Finding]]]:
+        return bulk_store.staff_month_groups(self._conn, self._schema, codes)
+
+    def single_findings(self, codes: Collection[FindingCode]) -> AsyncIterator[Finding]:
+        return bulk_store.single_findings(self._conn, self._schema, codes)
+
+    def unit_year_groups(
+        self,
+    ) -> AsyncIterator[tuple[str, int, list[Timed], list[TimedCollective]]]:
+        return bulk_store.unit_year_groups(self._conn, self._schema)
+
+
+class PgRebuildStore:
+    """The port `RebuildStore` on a pool; the lock on a connection of its own
+    (`lock_url`: the owner's, who may drop the builds a crash left behind)."""
+
+    def __init__(self, pool: asyncpg.Pool, *, lock_url: str) -> None:
+        self._pool = pool
+        self._lock_url = lock_url
+        self.writer = ProjectionWriter(pool)
+
+    async def take_lock(self) -> RebuildLock | None:
+        return await RebuildLock.try_take(self._lock_url)
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[PgRebuildSession]:
+        async with self._pool.acquire() as conn:
+            yield PgRebuildSession(conn)
+
+    @asynccontextmanager
+    async def switch_transaction(self) -> AsyncIterator[PgSwitchTransaction]:
+        async with self._pool.acquire() as conn, conn.transaction():
+            yield PgSwitchTransaction(conn, self.writer)
+
+    async def load_facts(
+        self,
+        version: Version,
+        payloads: dict[str, bytes],
+        positions: dict[str, dict[int, int]],
+    ) -> set[Key]:
+        async with self.writer.version(version) as tx:
+            conflicts = await bulk_store.load_csv(tx.conn, version.schema_name, payloads)
+            for topic, highest in positions.items():
+                await tx.save_positions(topic, highest)
+        return conflicts
+
+    @asynccontextmanager
+    async def evaluation(
+        self, version: Version, policy: Policy
+    ) -> AsyncIterator[tuple[PgScopeFacts, bulk_store.CopyWriter]]:
+        async with (
+            self._pool.acquire() as source,
+            self._pool.acquire() as sink,
+            source.transaction(readonly=True),
+            sink.transaction(),
+        ):
+            yield (
+                PgScopeFacts(source, version.schema_name),
+                bulk_store.CopyWriter(sink, version.schema_name, policy.tz),
+            )
