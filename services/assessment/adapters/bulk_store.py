@@ -12,6 +12,8 @@ from collections.abc import AsyncIterator, Collection, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import asyncpg
+
 from services.assessment.adapters.db import Connection
 from services.assessment.adapters.projection_store import (
     alert_row,
@@ -65,13 +67,49 @@ FACT_COLUMNS = {
 async def load_csv(
     conn: Connection, schema: str, payloads: dict[str, bytes]
 ) -> set[tuple[str, str]]:
-    """Store the facts (CSV in `fact_rows` column order, per table) of events not seen
-    before — the first copy of an event wins — by COPY into session staging tables and
-    one set-based insert per table; findings are kept only for inspections stored by
-    this very statement, as the incremental path does. Only the (source, id) pairs seen
-    with different contents come back (rare): `reconcile_conflicts` fixes their facts
-    once the load is done."""
+    """Store the facts and identities of a decoded chunk (CSV in `FACT_COLUMNS` order per
+    table; bulk_decode gives each (source, id) once per chunk) of events not seen before:
+    the first copy of an event wins. Only the (source, id) pairs seen with different
+    contents than a copy already stored come back (rare): `reconcile_conflicts` fixes
+    their facts once the load is done.
+
+    Most chunks hold only pairs new to the version: they are COPYed straight into their
+    tables, one statement per table. When one of them is there already (a retry that
+    crossed a chunk's edge), the primary key of `event_ids` refuses the COPY, and the
+    chunk goes the set-based way through staging tables instead."""
     s = checked_schema(schema)
+    try:
+        async with conn.transaction():  # a savepoint: the refused COPY leaves nothing
+            for table in ("event_ids", *FACT_TABLES):  # event_ids first: it refuses repeats
+                await _copy(conn, table, s, payloads)
+        return set()
+    except asyncpg.UniqueViolationError:
+        return await load_through_staging(conn, s, payloads)
+
+
+FACT_TABLES = (
+    "complaint_filings", "complaint_verdicts", "inspections", "findings", "commendations",
+)  # fmt: skip
+
+
+async def _copy(conn: Connection, table: str, schema: str, payloads: dict[str, bytes]) -> None:
+    if payloads.get(table):
+        await conn.copy_to_table(
+            table,
+            schema_name=schema,
+            source=io.BytesIO(payloads[table]),
+            columns=FACT_COLUMNS[table],
+            format="csv",
+        )
+
+
+async def load_through_staging(
+    conn: Connection, schema: str, payloads: dict[str, bytes]
+) -> set[tuple[str, str]]:
+    """COPY into session staging tables and one set-based insert per table; findings
+    are kept only for inspections stored by this very statement, as the incremental
+    path does."""
+    s = schema
     for table, columns in FACT_COLUMNS.items():
         await conn.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS stage_{table} "

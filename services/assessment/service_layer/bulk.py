@@ -55,8 +55,7 @@ class Loaded:
 @dataclass(frozen=True, slots=True)
 class _Loaded:
     records: list[Record]
-    payloads: dict[str, bytes]
-    poison: int
+    chunk: DecodedChunk
 
 
 async def load_history(
@@ -90,10 +89,11 @@ async def load_history(
         try:
             while (loaded := await queue.get()) is not None:
                 highest = highest_offsets(loaded.records)
-                conflicts |= await store.load_facts(version, loaded.payloads, highest)
+                conflicts |= await store.load_facts(version, loaded.chunk.payloads, highest)
+                conflicts |= loaded.chunk.conflicts
                 for reached in highest.values():
                     positions.update(reached)
-                poison += loaded.poison
+                poison += loaded.chunk.poison
                 on_batch(len(loaded.records))
             await producer
         finally:
@@ -119,8 +119,7 @@ async def _decode_into(
         # In log order: the oldest batch goes first once it is done or too many wait.
         while len(pending) > keep or (pending and pending[0][1].done()):
             records, done = pending.popleft()
-            chunk = await done
-            await queue.put(_Loaded(records, chunk.payloads, chunk.poison))
+            await queue.put(_Loaded(records, await done))
 
     async for batch in reader.read(after={}, until=until):
         values = [record.value for record in batch]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -69,6 +69,9 @@ class TableDiff:
 class DecodedChunk:
     payloads: dict[str, bytes]  # fact table -> rows, in the form FactLoader.load_facts takes
     poison: int
+    # (source, id) pairs the chunk held more than once with different contents: the
+    # payloads hold each pair once, so only the chunk can tell.
+    conflicts: set[tuple[str, str]] = field(default_factory=set)
 
 
 # (values, schema-version headers, (partition, offset) of each, time zone) -> chunk.
