@@ -66,6 +66,19 @@ class TableDiff:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordColumns:
+    """A batch of records as parallel columns."""
+
+    values: list[bytes | None]
+    schema_versions: list[str | None]  # the schema-version header of each
+    positions: list[tuple[int, int]]  # (partition, offset) of each
+    highest: dict[int, int]  # partition -> its last offset in the batch
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+@dataclass(frozen=True, slots=True)
 class DecodedChunk:
     payloads: dict[str, bytes]  # fact table -> rows, in the form FactLoader.load_facts takes
     poison: int
@@ -102,6 +115,14 @@ class HistoryReader(Protocol):
     def read(self, *, after: dict[int, int], until: dict[int, int]) -> AsyncIterator[list[Record]]:
         """Batches of records with `after[p] < offset < until[p]` (after: last offset
         already folded, -1 for none; until: exclusive end)."""
+        ...
+
+    def read_columns(
+        self, *, after: dict[int, int], until: dict[int, int]
+    ) -> AsyncIterator[RecordColumns]:
+        """`read`, as the columns the rebuild's decode workers take: no Record per record
+        (making them cost this process about half of what the Kafka client's own
+        decoding costs)."""
         ...
 
 
