@@ -7,7 +7,9 @@ cursors (bounded memory); results are written with binary COPY.
 
 from __future__ import annotations
 
+import asyncio
 import io
+import itertools
 from collections.abc import AsyncIterator, Collection, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -174,6 +176,46 @@ async def create_indexes(conn: Connection, definitions: Sequence[str]) -> None:
         await conn.execute(definition)
 
 
+# The statement triggers that keep ranking_counts, on each of these tables (migration 006).
+COUNTED = ("complaints", "warnings", "alerts")
+COUNTING = ("ranking_counts_insert", "ranking_counts_update", "ranking_counts_delete")
+
+
+async def suspend_counts(conn: Connection, schema: str) -> None:
+    """Disable the triggers that keep ranking_counts, for a version being built (nobody
+    reads it): each statement of the bulk evaluation would otherwise add its deltas."""
+    s = checked_schema(schema)
+    async with conn.transaction():
+        for table, trigger in itertools.product(COUNTED, COUNTING):
+            await conn.execute(f"ALTER TABLE {s}.{table} DISABLE TRIGGER {trigger}")
+
+
+async def count_results(conn: Connection, schema: str) -> None:
+    """ranking_counts from the results as they stand, grouped by month and unit in one
+    statement (the same counting as migration 006's own first fill), and the triggers
+    enabled again, in one transaction."""
+    s = checked_schema(schema)
+    async with conn.transaction():
+        await conn.execute(f"DELETE FROM {s}.ranking_counts")
+        await conn.execute(
+            f"""SELECT {s}.ranking_counts_add(ARRAY(
+                    SELECT (filed_month, unit_id, 1, 0, 0, 0, 0)::{s}.ranking_delta
+                      FROM {s}.complaints
+                    UNION ALL
+                    SELECT (outcome_month, unit_id, 0, 1, 0, 0, 0)::{s}.ranking_delta
+                      FROM {s}.complaints WHERE outcome = 'substantiated'
+                    UNION ALL
+                    SELECT (period, unit_id, 0, 0, 1, 0, 0)::{s}.ranking_delta
+                      FROM {s}.warnings WHERE status = 'active'
+                    UNION ALL
+                    SELECT (month, unit_id, 0, 0, 0, (level = 'collective_warning')::integer,
+                            (level = 'leadership')::integer)::{s}.ranking_delta
+                      FROM {s}.alerts WHERE status = 'active'))"""
+        )
+        for table, trigger in itertools.product(COUNTED, COUNTING):
+            await conn.execute(f"ALTER TABLE {s}.{table} ENABLE TRIGGER {trigger}")
+
+
 async def analyze(conn: Connection, schema: str) -> None:
     """Planner statistics for every table of the version: built in bulk, it would go live
     without any (autovacuum gathers them only later), and the planner would guess
@@ -183,6 +225,26 @@ async def analyze(conn: Connection, schema: str) -> None:
     if tables:
         names = ", ".join(f"{s}.{ident(row['tablename'])}" for row in tables)
         await conn.execute(f"ANALYZE {names}")
+
+
+async def _rows(conn: Connection, query: str, *args: Any) -> AsyncIterator[Any]:
+    """The rows of a server-side cursor, a page at a time. The next page is asked for
+    before this one is handed on: the database produces it while the caller evaluates
+    (a plain cursor asks only once its buffer is empty, and the caller waits)."""
+    cursor = await conn.cursor(query, *args)
+    ask: asyncio.Future[list[Any]] | None = asyncio.ensure_future(cursor.fetch(PREFETCH))
+    try:
+        while ask is not None:
+            page = await ask
+            ask = None
+            if len(page) == PREFETCH:
+                ask = asyncio.ensure_future(cursor.fetch(PREFETCH))
+                await asyncio.sleep(0)  # it sends its request before we go on
+            for row in page:
+                yield row
+    finally:
+        if ask is not None and not ask.done():  # the caller stopped early
+            ask.cancel()
 
 
 async def complaint_groups(
@@ -202,7 +264,7 @@ async def complaint_groups(
     current: str | None = None
     filings: list[ComplaintFiling] = []
     verdicts: list[ComplaintVerdict] = []
-    async for r in conn.cursor(query, prefetch=PREFETCH):
+    async for r in _rows(conn, query):
         if r["complaint_id"] != current:
             if current is not None:
                 yield current, filings, verdicts
@@ -229,7 +291,7 @@ async def staff_month_groups(
          ORDER BY f.staff_id, f.month"""
     current: tuple[str, str] | None = None
     group: list[Finding] = []
-    async for r in conn.cursor(query, [code.value for code in codes], prefetch=PREFETCH):
+    async for r in _rows(conn, query, [code.value for code in codes]):
         key = (r["staff_id"], r["month"])
         if key != current:
             if current is not None:
@@ -251,7 +313,7 @@ async def single_findings(
           FROM {s}.findings f
           JOIN {s}.inspections i ON i.source = f.source AND i.event_id = f.event_id
          WHERE f.unit_wide OR (f.staff_id IS NOT NULL AND f.code = ANY($1::text[]))"""
-    async for r in conn.cursor(query, [code.value for code in codes], prefetch=PREFETCH):
+    async for r in _rows(conn, query, [code.value for code in codes]):
         yield finding_from_row(r)
 
 
@@ -271,7 +333,7 @@ async def unit_year_groups(
     current: tuple[str, int] | None = None
     warnings: list[Timed] = []
     collectives: list[TimedCollective] = []
-    async for r in conn.cursor(query, prefetch=PREFETCH):
+    async for r in _rows(conn, query):
         key = (r["unit_id"], r["year"])
         if key != current:
             if current is not None:

@@ -38,6 +38,12 @@ class PgRebuildSession(versions.Catalogue):
     async def analyze(self, version: Version) -> None:
         await bulk_store.analyze(self._conn, version.schema_name)
 
+    async def suspend_counts(self, version: Version) -> None:
+        await bulk_store.suspend_counts(self._conn, version.schema_name)
+
+    async def count_results(self, version: Version) -> None:
+        await bulk_store.count_results(self._conn, version.schema_name)
+
     async def diff_table(self, table: str, *, old: Version, new: Version) -> TableDiff:
         return await diff_table(self._conn, table=table, old=old.schema_name, new=new.schema_name)
 

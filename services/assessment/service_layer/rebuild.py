@@ -185,6 +185,7 @@ async def _build_and_switch(
     # 1. The whole log as it stands now: every fact, then every scope once.
     async with store.session() as session:
         index_definitions = await session.drop_secondary_indexes(version)
+        await session.suspend_counts(version)
     until = await reader.end_offsets()
     plan.extend({}, until)
     loaded = await load_history(
@@ -201,6 +202,8 @@ async def _build_and_switch(
     deadletters.count += loaded.poison + len(loaded.conflicts)
     clock.lap("load")
     await evaluate_all(store=store, version=version, policy=policy)
+    async with store.session() as session:
+        await session.count_results(version)
     clock.lap("evaluate")
     async with store.session() as session:
         await session.create_indexes(index_definitions)

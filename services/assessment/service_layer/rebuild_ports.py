@@ -159,6 +159,16 @@ class RebuildSession(VersionCatalogue, Protocol):
 
     async def create_indexes(self, definitions: Sequence[str]) -> None: ...
 
+    async def suspend_counts(self, version: Version) -> None:
+        """Stop keeping the monthly counts (ranking_counts) as results are written: the
+        bulk evaluation writes every result once, and `count_results` counts them after."""
+        ...
+
+    async def count_results(self, version: Version) -> None:
+        """The monthly counts of the version's results, in one set-based statement, and
+        keep them again from now on (the catch-up and the live fold change results)."""
+        ...
+
     async def analyze(self, version: Version) -> None:
         """Planner statistics for every table of the version (built in bulk, it would
         otherwise go live without any)."""
