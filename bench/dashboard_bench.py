@@ -109,11 +109,11 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         created = f"bench_{run_id}_dashboard"
         database = await scratch_database(base_url, created)
         console.print("loading them: assessment replay ...")
-        seconds, _ = rebuild(
+        loaded = rebuild(
             {**kafka.environment(), **dict.fromkeys(roles, database),
              "KAFKA_TOPIC_PREFIX": prefix, "LOG_LEVEL": "WARNING"}
         )  # fmt: skip
-        console.print(f"  loaded in {seconds:.0f} s; database {database}")
+        console.print(f"  loaded in {loaded.seconds:.0f} s; database {database}")
     port = free_port()
     service: ServiceProcess = assessment_process(
         env={**kafka.environment(), **dict.fromkeys(roles, database),

@@ -34,8 +34,8 @@ PROBES_PER_SECOND = 10
 TICK = 0.1  # the load is sent in one batch per tick
 
 
-def _probe(n: int, when: datetime) -> tuple[dict[str, Any], str, str]:
-    event_id, staff = f"probe-{n:06d}", f"probe-{n:06d}"
+def _probe(n: int, when: datetime, tag: str = "") -> tuple[dict[str, Any], str, str]:
+    event_id, staff = f"{tag}probe-{n:06d}", f"{tag}probe-{n:06d}"
     event = {
         "id": event_id,
         "type": "inspection.recorded",
@@ -83,7 +83,7 @@ class _Watcher:
 
 
 async def _drive(
-    intake: httpx.AsyncClient, api: httpx.AsyncClient, rate: int, seconds: int
+    intake: httpx.AsyncClient, api: httpx.AsyncClient, rate: int, seconds: int, tag: str
 ) -> list[float]:
     load = Generator(seed=4242).events(rate * seconds)
     per_tick = max(1, int(rate * TICK) - int(PROBES_PER_SECOND * TICK))
@@ -97,13 +97,13 @@ async def _drive(
         batch = []
         for event in (next(load, None) for _ in range(per_tick)):
             if event is not None:
-                event["id"] = f"live-{event['id']}"
+                event["id"] = f"{tag}live-{event['id']}"
                 batch.append(event)
         if batch:
             answer = await intake.post("/v1/events", json=batch)
             answer.raise_for_status()
         for _ in range(probes_per_tick):
-            event, _, warning_id = _probe(probe, datetime.now(UTC) - timedelta(seconds=1))
+            event, _, warning_id = _probe(probe, datetime.now(UTC) - timedelta(seconds=1), tag)
             probe += 1
             answer = await intake.post("/v1/events", json=event)
             answer.raise_for_status()
@@ -116,8 +116,16 @@ async def _drive(
 
 
 async def measure_live_latency(
-    *, kafka: KafkaConnection, database_url: str, prefix: str, rate: int, seconds: int
+    *,
+    kafka: KafkaConnection,
+    database_url: str,
+    prefix: str,
+    rate: int,
+    seconds: int,
+    tag: str = "",
 ) -> dict[str, float | None]:
+    """`tag` prefixes the ids of this run's events, so that several runs on one topic
+    (one per rate) each measure their own probes."""
     env = {
         **os.environ,
         **kafka.environment(),
@@ -161,7 +169,7 @@ async def measure_live_latency(
                 timeout=30,
             ) as api,
         ):
-            latencies = await _drive(intake_client, api, rate, seconds)
+            latencies = await _drive(intake_client, api, rate, seconds, tag)
     finally:
         assessment.stop()
         intake.stop()

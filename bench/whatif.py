@@ -143,7 +143,7 @@ async def build_history(events: int, batch: int) -> tuple[str, str, str, dict[st
     url = await scratch_database(base_url, name)
     env = {**kafka.environment(), "KAFKA_TOPIC_PREFIX": prefix}
     console.print("folding them with assessment replay ...")
-    replay_s, _ = rebuild(
+    replay_s = rebuild(
         {
             **env,
             "DATABASE_URL": url,
@@ -152,7 +152,7 @@ async def build_history(events: int, batch: int) -> tuple[str, str, str, dict[st
             "ASSESSMENT_REBUILD_BATCH": str(batch),
             "LOG_LEVEL": "WARNING",
         }
-    )
+    ).seconds
     console.print(f"  replayed in {replay_s:.1f} s")
     return url, name, prefix, env
 

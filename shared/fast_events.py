@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal, TypeAlias
+from typing import Annotated, Any, ClassVar, Literal, TypeAlias
 
 import msgspec
 
@@ -36,34 +36,31 @@ from shared.events import EARLIEST, MAX_FINDINGS, MAX_OFFSET
 # Python's `re` lets `$` match before a final newline; the contract's (Rust) regexes do
 # not: msgspec applies patterns with re.search, so anchor with \Z.
 _ID = r"^[\x21-\x7e]{1,128}\Z"
-_SOURCE = r"^[a-z0-9._-]{1,64}\Z"
 _UNIT = r"^[A-Za-z0-9._:/-]{1,64}\Z"
 _PHONE = r"^[0-9+() -]{3,32}\Z"
-_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})")
+
+# The envelope is checked by one regex over its fields joined by NUL (which no field
+# may hold, so the fields cannot shift): one call per event instead of one per field
+# and a Python hook per instant (docs/performance.md). Digits are ASCII only ([0-9],
+# not \d); fullmatch, so nothing trails.
+_INSTANT = (
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?"
+    r"(?:Z|[+-][0-9]{2}:[0-9]{2})"
+)
+_ENVELOPE = (
+    r"[\x21-\x7e]{1,128}\x00[a-z0-9._-]{1,64}\x00[A-Za-z0-9._:/-]{1,64}\x00"
+    + _INSTANT + r"\x00" + _INSTANT
+)  # fmt: skip
+_ENVELOPE_ALONE = re.compile(_ENVELOPE)
+_ENVELOPE_WITH_STAFF = re.compile(_ENVELOPE + r"\x00[A-Za-z0-9._:/-]{1,64}")
 
 EventId = Annotated[str, msgspec.Meta(pattern=_ID)]
-Source = Annotated[str, msgspec.Meta(pattern=_SOURCE)]
 UnitId = Annotated[str, msgspec.Meta(pattern=_UNIT)]
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
 
 
 class NotFast(Exception):  # noqa: N818 (not an error: a hand-over)
     """The Structs cannot decide this value: ask the pydantic contract."""
-
-
-class Instant(datetime):
-    """An instant in the canonical RFC 3339 form (decoded by `_instant`, not by msgspec:
-    msgspec rounds a 7th fractional digit where pydantic truncates, and reads forms
-    pydantic reads differently)."""
-
-
-def _instant(kind: type, value: Any) -> Any:
-    if kind is Instant and isinstance(value, str) and _INSTANT.fullmatch(value):
-        try:
-            return Instant.fromisoformat(value)
-        except ValueError as error:  # 2026-02-30, hour 24, offset minutes 60
-            raise NotFast(str(error)) from error
-    raise NotFast(f"not a canonical instant: {value!r}")
 
 
 class _Strict(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -111,45 +108,66 @@ class CommendationRecordedData(_Strict, frozen=True):
     summary: Text
 
 
-class _Envelope(_Strict, frozen=True, tag_field="type", kw_only=True):
-    id: EventId
-    source: Source
-    occurred_at: Instant
-    unit_id: UnitId
-    recorded_at: Instant  # required on events.v1
-    staff_id: UnitId | None = None
+class Envelope(_Strict, frozen=True, tag_field="type", kw_only=True):
+    """The instants are kept as the text that was sent (checked canonical by
+    `parse_recorded_fast`): the rebuild's COPY passes that text to PostgreSQL as is,
+    and `occurred_at` / `recorded_at` read it as the contract's datetime when asked."""
+
+    id: str
+    source: str
+    occurred_text: str = msgspec.field(name="occurred_at")
+    unit_id: str
+    recorded_text: str = msgspec.field(name="recorded_at")  # required on events.v1
+    staff_id: str | None = None
+    type_name: ClassVar[str]
+
+    @property
+    def occurred_at(self) -> datetime:
+        return datetime.fromisoformat(self.occurred_text)
+
+    @property
+    def recorded_at(self) -> datetime:
+        return datetime.fromisoformat(self.recorded_text)
 
     @property
     def key(self) -> tuple[str, str]:
         return (self.source, self.id)
 
 
-class ComplaintFiled(_Envelope, frozen=True, tag="complaint.filed", kw_only=True):
+class ComplaintFiled(Envelope, frozen=True, tag="complaint.filed", kw_only=True):
     data: ComplaintFiledData
+
+    type_name: ClassVar[str] = "complaint.filed"
 
     @property
     def type(self) -> Literal["complaint.filed"]:
         return "complaint.filed"
 
 
-class ComplaintResolved(_Envelope, frozen=True, tag="complaint.resolved", kw_only=True):
+class ComplaintResolved(Envelope, frozen=True, tag="complaint.resolved", kw_only=True):
     data: ComplaintResolvedData
+
+    type_name: ClassVar[str] = "complaint.resolved"
 
     @property
     def type(self) -> Literal["complaint.resolved"]:
         return "complaint.resolved"
 
 
-class InspectionRecorded(_Envelope, frozen=True, tag="inspection.recorded", kw_only=True):
+class InspectionRecorded(Envelope, frozen=True, tag="inspection.recorded", kw_only=True):
     data: InspectionRecordedData
+
+    type_name: ClassVar[str] = "inspection.recorded"
 
     @property
     def type(self) -> Literal["inspection.recorded"]:
         return "inspection.recorded"
 
 
-class CommendationRecorded(_Envelope, frozen=True, tag="commendation.recorded", kw_only=True):
+class CommendationRecorded(Envelope, frozen=True, tag="commendation.recorded", kw_only=True):
     data: CommendationRecordedData
+
+    type_name: ClassVar[str] = "commendation.recorded"
 
     @property
     def type(self) -> Literal["commendation.recorded"]:
@@ -160,7 +178,7 @@ FastEvent: TypeAlias = (
     ComplaintFiled | ComplaintResolved | InspectionRecorded | CommendationRecorded
 )
 
-_DECODER = msgspec.json.Decoder(FastEvent, dec_hook=_instant)
+_DECODER = msgspec.json.Decoder(FastEvent)
 
 
 def parse_recorded_fast(raw: bytes) -> FastEvent:
@@ -169,7 +187,21 @@ def parse_recorded_fast(raw: bytes) -> FastEvent:
         event = _DECODER.decode(raw)
     except (msgspec.ValidationError, msgspec.DecodeError) as error:
         raise NotFast(str(error)) from error
-    occurred_at = event.occurred_at
+    fields = (
+        f"{event.id}\0{event.source}\0{event.unit_id}\0{event.occurred_text}\0{event.recorded_text}"
+    )
+    staff = event.staff_id
+    if staff is None:
+        canonical = _ENVELOPE_ALONE.fullmatch(fields)
+    else:
+        canonical = _ENVELOPE_WITH_STAFF.fullmatch(f"{fields}\0{staff}")
+    if canonical is None:
+        raise NotFast("not the canonical envelope")
+    try:  # 2026-02-30, hour 24, offset minutes 60
+        occurred_at = datetime.fromisoformat(event.occurred_text)
+        datetime.fromisoformat(event.recorded_text)
+    except ValueError as error:
+        raise NotFast(str(error)) from error
     offset = occurred_at.utcoffset()
     if offset is None or abs(offset) > MAX_OFFSET or occurred_at < EARLIEST:
         raise NotFast("occurred_at outside the contract's bounds")
@@ -177,78 +209,88 @@ def parse_recorded_fast(raw: bytes) -> FastEvent:
 
 
 _ENCODER = msgspec.json.Encoder()
+_blake2b = hashlib.blake2b
 
 
 def fast_digest(event: FastEvent) -> bytes:
     """`shared.events.content_digest`, byte for byte: the canonical JSON that pydantic's
     `model_dump_json(exclude_none=True)` writes (fields in declaration order, the
-    instant in UTC, `recorded_at` left out), hashed the same way."""
-    head: dict[str, Any] = {
-        "id": event.id,
-        "source": event.source,
-        "occurred_at": _utc_text(event.occurred_at),
-        "unit_id": event.unit_id,
-    }
-    if event.staff_id is not None:
-        head["staff_id"] = event.staff_id
-    head["type"] = event.type
-    head["data"] = _data(event)
-    return hashlib.blake2b(_ENCODER.encode(head), digest_size=16).digest()
+    instant in UTC, `recorded_at` left out), hashed the same way. Enums are encoded as
+    their values by msgspec; dicts are built literally (no helper per field)."""
+    data = _DATA[event.type_name](event.data)
+    staff = event.staff_id
+    if staff is None:
+        head = {
+            "id": event.id, "source": event.source,
+            "occurred_at": utc_text(event.occurred_text), "unit_id": event.unit_id,
+            "type": event.type_name, "data": data,
+        }  # fmt: skip
+    else:
+        head = {
+            "id": event.id, "source": event.source,
+            "occurred_at": utc_text(event.occurred_text), "unit_id": event.unit_id,
+            "staff_id": staff, "type": event.type_name, "data": data,
+        }  # fmt: skip
+    return _blake2b(_ENCODER.encode(head), digest_size=16).digest()
 
 
-def _utc_text(value: datetime) -> str:
-    # isoformat writes microseconds only when there are some, as pydantic does.
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+def utc_text(instant: str) -> str:
+    """A canonical instant as pydantic writes it in UTC: `Z`, and microseconds only when
+    there are some (isoformat's rule). Already so when it is in UTC without a fraction."""
+    if len(instant) == 20 and instant[19] == "Z":
+        return instant
+    return datetime.fromisoformat(instant).astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _data(event: FastEvent) -> dict[str, Any]:
-    match event:
-        case ComplaintFiled(data=d):
-            out: dict[str, Any] = {
-                "complaint_id": d.complaint_id,
-                "channel": d.channel.value,
-                "category": d.category.value,
-                "handling": d.handling.value,
-                "summary": d.summary,
-            }
-            if d.complainant is not None:
-                out["complainant"] = _present(
-                    {"name": d.complainant.name, "phone": d.complainant.phone}
-                )
-            return out
-        case ComplaintResolved(data=d):
-            return _present(
-                {
-                    "complaint_id": d.complaint_id,
-                    "outcome": d.outcome.value,
-                    "category": d.category.value if d.category is not None else None,
-                    "obstructed": d.obstructed,
-                }
-            )
-        case InspectionRecorded(data=d):
-            return {
-                "inspection_id": d.inspection_id,
-                "mode": d.mode.value,
-                "inspector": d.inspector,
-                "findings": [
-                    _present(
-                        {
-                            "code": f.code.value,
-                            "staff_id": f.staff_id,
-                            "unit_wide": f.unit_wide,
-                            "note": f.note,
-                        }
-                    )
-                    for f in d.findings
-                ],
-            }
-        case CommendationRecorded(data=d):
-            return {
-                "commendation_id": d.commendation_id,
-                "kind": d.kind.value,
-                "summary": d.summary,
-            }
+def _filed(d: ComplaintFiledData) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "complaint_id": d.complaint_id, "channel": d.channel, "category": d.category,
+        "handling": d.handling, "summary": d.summary,
+    }  # fmt: skip
+    complainant = d.complainant
+    if complainant is not None:
+        person: dict[str, Any] = {}
+        if complainant.name is not None:
+            person["name"] = complainant.name
+        if complainant.phone is not None:
+            person["phone"] = complainant.phone
+        out["complainant"] = person
+    return out
 
 
-def _present(fields: dict[str, Any]) -> dict[str, Any]:
-    return {name: value for name, value in fields.items() if value is not None}
+def _resolved(d: ComplaintResolvedData) -> dict[str, Any]:
+    if d.category is None:
+        return {"complaint_id": d.complaint_id, "outcome": d.outcome, "obstructed": d.obstructed}
+    return {
+        "complaint_id": d.complaint_id, "outcome": d.outcome, "category": d.category,
+        "obstructed": d.obstructed,
+    }  # fmt: skip
+
+
+def _finding(f: FindingData) -> dict[str, Any]:
+    out: dict[str, Any] = {"code": f.code}
+    if f.staff_id is not None:
+        out["staff_id"] = f.staff_id
+    out["unit_wide"] = f.unit_wide
+    if f.note is not None:
+        out["note"] = f.note
+    return out
+
+
+def _inspection(d: InspectionRecordedData) -> dict[str, Any]:
+    return {
+        "inspection_id": d.inspection_id, "mode": d.mode, "inspector": d.inspector,
+        "findings": [_finding(f) for f in d.findings],
+    }  # fmt: skip
+
+
+def _commendation(d: CommendationRecordedData) -> dict[str, Any]:
+    return {"commendation_id": d.commendation_id, "kind": d.kind, "summary": d.summary}
+
+
+_DATA: dict[str, Any] = {
+    "complaint.filed": _filed,
+    "complaint.resolved": _resolved,
+    "inspection.recorded": _inspection,
+    "commendation.recorded": _commendation,
+}

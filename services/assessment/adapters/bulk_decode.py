@@ -1,10 +1,18 @@
 """Decoding for the full rebuild, in worker processes.
 
-The rebuild's load phase is CPU-bound in Python (contract validation, facts, table
-rows) while the database waits. A worker process per spare core takes the raw record
-values and returns each table's rows as a CSV COPY payload: bytes cross the process
-boundary cheaply both ways (pickling records and row tuples cost as much as the work).
-Module-level functions only: they are pickled by reference into the workers.
+The rebuild's load phase is CPU-bound in Python (contract validation, digests, table
+rows) while the database waits. A worker process per core takes the raw record values
+and returns each table's rows as a CSV COPY payload: bytes cross the process boundary
+cheaply both ways (pickling records and row tuples cost as much as the work).
+
+Rows are built straight from the msgspec Structs, one tuple per row, with no fact
+objects in between and no conversion per field: the csv module writes None as an empty
+(NULL) field, enums as their values and booleans as `True`/`False`, which PostgreSQL
+reads; instants go as the canonical RFC 3339 text the event carried, which PostgreSQL
+reads to the same microsecond. The few events only the pydantic contract accepts take
+the incremental path's own `facts_from_events` and `fact_rows` (tests hold the two to
+the same rows and the same stored table contents). Module-level functions only: pickled
+by reference into the workers.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ import os
 import threading
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,9 +32,17 @@ from services.assessment.adapters.projection_store import fact_rows
 from services.assessment.domain.event_facts import facts_from_events
 from services.assessment.domain.records import decode_value_fast, digest_of, store_problem
 from services.assessment.service_layer.rebuild_ports import DecodedChunk
+from shared import fast_events as fast
 from shared.events import Event
 from shared.fast_events import FastEvent
 from shared.runtime import tune_garbage_collector
+
+Row = tuple[Any, ...]
+# Tables in bulk_store.FACT_COLUMNS order.
+TABLES = (
+    "complaint_filings", "complaint_verdicts", "inspections", "findings", "commendations",
+    "event_ids",
+)  # fmt: skip
 
 
 def start_worker() -> None:
@@ -55,41 +72,153 @@ def decode_chunk(
     positions: Sequence[tuple[int, int]],
     time_zone: str,
 ) -> DecodedChunk:
-    """Payloads: table -> CSV rows in fact_rows() column order (bulk_store.load_csv).
+    """Payloads: table -> CSV rows in bulk_store.FACT_COLUMNS order (bulk_store.load_csv).
     `positions`: (partition, offset) of each value; with the content digest they
     place every copy of an event in the total order (see domain/identity.py)."""
-    events: list[Event | FastEvent] = []
-    identities: list[tuple[Any, ...]] = []
+    events = [
+        decode_value_fast(value, version)
+        for value, version in zip(values, schema_versions, strict=True)
+    ]
+    rows = table_rows(events, positions, time_zone)
+    return DecodedChunk(
+        {table: csv_payload(rows[table]) for table in TABLES}, rows.poison, rows.conflicts
+    )
+
+
+class TableRows(dict[str, list[Row]]):
+    """Each table's rows; how many records were poison; the (source, id) pairs seen
+    more than once with different contents."""
+
+    poison: int = 0
+    conflicts: set[tuple[str, str]]
+
+
+def table_rows(
+    events: Sequence[FastEvent | Event | tuple[str, str]],
+    positions: Sequence[tuple[int, int]],
+    time_zone: str,
+) -> TableRows:
+    """The rows of `decode_value_fast`'s outcomes (poison is counted, not stored).
+
+    Each (source, id) gives rows once, as the store keeps it: its facts from the first
+    copy in the chunk, its identity from the copy first in the total order (recorded_at,
+    partition, offset; domain/identity.py); copies with other contents are conflicts,
+    which the rebuild reconciles once everything is loaded. So the rows of one chunk
+    never repeat a key, and a chunk whose keys are new to the version can be COPYed
+    straight into its tables (bulk_store.load_csv)."""
+    tz = _zone(time_zone)
+    out = TableRows({table: [] for table in TABLES})
+    out.conflicts = set()
+    filings, verdicts = out["complaint_filings"], out["complaint_verdicts"]
+    inspections, findings = out["inspections"], out["findings"]
+    commendations = out["commendations"]
+    months: dict[int, str] = {}  # year * 100 + month -> its text (formatting costs more)
+    first: dict[tuple[str, str], int] = {}  # key -> its row in out["event_ids"]
     poison = 0
-    for value, version, (partition, offset) in zip(values, schema_versions, positions, strict=True):
-        outcome = decode_value_fast(value, version)
-        if isinstance(outcome, tuple) or store_problem(outcome) is not None:
+    for event, (partition, offset) in zip(events, positions, strict=True):
+        if isinstance(event, tuple):
             poison += 1
             continue
-        events.append(outcome)
-        identities.append(
-            (outcome.source, outcome.id, "\\x" + digest_of(outcome).hex(),
-             outcome.recorded_at, partition, offset)
-        )  # fmt: skip
-    rows = fact_rows(facts_from_events(events), ZoneInfo(time_zone))
-    rows["event_ids"] = identities
-    return DecodedChunk({table: _csv(table_rows) for table, table_rows in rows.items()}, poison)
+        if not isinstance(event, fast.Envelope):  # only pydantic decided
+            if store_problem(event) is not None:
+                poison += 1
+                continue
+            identity: Row = (event.source, event.id, "\\x" + digest_of(event).hex(),
+                        event.recorded_at, partition, offset)  # fmt: skip
+            if _repeated(out, first, identity):
+                continue
+            for table, rows in fact_rows(facts_from_events([event]), tz).items():
+                out[table].extend(rows)
+            continue
+        occurred, recorded = event.occurred_text, event.recorded_text
+        # The contract bounds the year from 2000 and offsets within a day: a year from
+        # 2001 to 9997 as written is inside what the store holds whatever the offset.
+        inside = "2001" <= occurred[:4] <= "9997" and "2001" <= recorded[:4] <= "9997"
+        if not inside and store_problem(event) is not None:
+            poison += 1
+            continue
+        source, event_id, unit_id = event.source, event.id, event.unit_id
+        identity = (source, event_id, "\\x" + fast.fast_digest(event).hex(), recorded,
+                    partition, offset)  # fmt: skip
+        if _repeated(out, first, identity):
+            continue
+        data: Any = event.data
+        match event.type_name:
+            case "inspection.recorded":
+                month = _month(occurred, tz, months)
+                inspection_findings = data.findings
+                inspections.append(
+                    (source, event_id, occurred, data.inspection_id, unit_id, data.mode,
+                     len(inspection_findings), month)
+                )  # fmt: skip
+                for position, f in enumerate(inspection_findings):
+                    findings.append(
+                        (source, event_id, occurred, position, unit_id, f.staff_id, f.code,
+                         f.unit_wide, month)
+                    )  # fmt: skip
+            case "complaint.filed":
+                filings.append(
+                    (source, event_id, occurred, data.complaint_id, unit_id, event.staff_id,
+                     data.channel, data.category, data.handling)
+                )  # fmt: skip
+            case "complaint.resolved":
+                verdicts.append(
+                    (source, event_id, occurred, data.complaint_id, unit_id, event.staff_id,
+                     data.outcome, data.category, data.obstructed)
+                )  # fmt: skip
+            case "commendation.recorded":
+                commendations.append(
+                    (source, event_id, occurred, data.commendation_id, unit_id, event.staff_id,
+                     data.kind, _month(occurred, tz, months))
+                )  # fmt: skip
+    out.poison = poison
+    return out
 
 
-def _csv(rows: list[tuple[Any, ...]]) -> bytes:
+def _repeated(out: TableRows, first: dict[tuple[str, str], int], identity: Row) -> bool:
+    """Records the identity row of a key seen for the first time (False), or merges a
+    later copy into the first one's (True: the copy gives no rows of its own)."""
+    key = (identity[0], identity[1])
+    at = first.get(key)
+    identities = out["event_ids"]
+    if at is None:
+        first[key] = len(identities)
+        identities.append(identity)
+        return False
+    kept = identities[at]
+    if kept[2] != identity[2]:
+        out.conflicts.add(key)
+    if _order(identity) < _order(kept):
+        identities[at] = identity
+    return True
+
+
+def _order(identity: Row) -> tuple[datetime, int, int]:
+    """(recorded_at, partition, offset): the total order of domain/identity.py."""
+    recorded = identity[3]
+    if isinstance(recorded, str):
+        recorded = datetime.fromisoformat(recorded)
+    return (recorded, identity[4], identity[5])
+
+
+def _month(instant: str, tz: ZoneInfo, months: dict[int, str]) -> str:
+    """`domain.calendar.month_of`, for a canonical instant's text."""
+    local = datetime.fromisoformat(instant).astimezone(tz)
+    key = local.year * 100 + local.month
+    month = months.get(key)
+    if month is None:
+        month = months[key] = f"{local.year:04d}-{local.month:02d}"
+    return month
+
+
+@cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def csv_payload(rows: list[Row]) -> bytes:
     """COPY ... (FORMAT csv): an unquoted empty field is NULL (no stored text is empty:
-    the contract requires at least one character)."""
+    the contract requires at least one character); quoting as the csv module does it."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerows(tuple(_field(v) for v in row) for row in rows)
+    csv.writer(out, lineterminator="\n").writerows(rows)
     return out.getvalue().encode()
-
-
-def _field(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    return value

@@ -7,10 +7,14 @@ cursors (bounded memory); results are written with binary COPY.
 
 from __future__ import annotations
 
+import asyncio
 import io
+import itertools
 from collections.abc import AsyncIterator, Collection, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import asyncpg
 
 from services.assessment.adapters.db import Connection
 from services.assessment.adapters.projection_store import (
@@ -66,13 +70,49 @@ FACT_COLUMNS = {
 async def load_csv(
     conn: Connection, schema: str, payloads: dict[str, bytes]
 ) -> set[tuple[str, str]]:
-    """Store the facts (CSV in `fact_rows` column order, per table) of events not seen
-    before — the first copy of an event wins — by COPY into session staging tables and
-    one set-based insert per table; findings are kept only for inspections stored by
-    this very statement, as the incremental path does. Only the (source, id) pairs seen
-    with different contents come back (rare): `reconcile_conflicts` fixes their facts
-    once the load is done."""
+    """Store the facts and identities of a decoded chunk (CSV in `FACT_COLUMNS` order per
+    table; bulk_decode gives each (source, id) once per chunk) of events not seen before:
+    the first copy of an event wins. Only the (source, id) pairs seen with different
+    contents than a copy already stored come back (rare): `reconcile_conflicts` fixes
+    their facts once the load is done.
+
+    Most chunks hold only pairs new to the version: they are COPYed straight into their
+    tables, one statement per table. When one of them is there already (a retry that
+    crossed a chunk's edge), the primary key of `event_ids` refuses the COPY, and the
+    chunk goes the set-based way through staging tables instead."""
     s = checked_schema(schema)
+    try:
+        async with conn.transaction():  # a savepoint: the refused COPY leaves nothing
+            for table in ("event_ids", *FACT_TABLES):  # event_ids first: it refuses repeats
+                await _copy(conn, table, s, payloads)
+        return set()
+    except asyncpg.UniqueViolationError:
+        return await load_through_staging(conn, s, payloads)
+
+
+FACT_TABLES = (
+    "complaint_filings", "complaint_verdicts", "inspections", "findings", "commendations",
+)  # fmt: skip
+
+
+async def _copy(conn: Connection, table: str, schema: str, payloads: dict[str, bytes]) -> None:
+    if payloads.get(table):
+        await conn.copy_to_table(
+            table,
+            schema_name=schema,
+            source=io.BytesIO(payloads[table]),
+            columns=FACT_COLUMNS[table],
+            format="csv",
+        )
+
+
+async def load_through_staging(
+    conn: Connection, schema: str, payloads: dict[str, bytes]
+) -> set[tuple[str, str]]:
+    """COPY into session staging tables and one set-based insert per table; findings
+    are kept only for inspections stored by this very statement, as the incremental
+    path does."""
+    s = schema
     for table, columns in FACT_COLUMNS.items():
         await conn.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS stage_{table} "
@@ -137,6 +177,46 @@ async def create_indexes(conn: Connection, definitions: Sequence[str]) -> None:
         await conn.execute(definition)
 
 
+# The statement triggers that keep ranking_counts, on each of these tables (migration 006).
+COUNTED = ("complaints", "warnings", "alerts")
+COUNTING = ("ranking_counts_insert", "ranking_counts_update", "ranking_counts_delete")
+
+
+async def suspend_counts(conn: Connection, schema: str) -> None:
+    """Disable the triggers that keep ranking_counts, for a version being built (nobody
+    reads it): each statement of the bulk evaluation would otherwise add its deltas."""
+    s = checked_schema(schema)
+    async with conn.transaction():
+        for table, trigger in itertools.product(COUNTED, COUNTING):
+            await conn.execute(f"ALTER TABLE {s}.{table} DISABLE TRIGGER {trigger}")
+
+
+async def count_results(conn: Connection, schema: str) -> None:
+    """ranking_counts from the results as they stand, grouped by month and unit in one
+    statement (the same counting as migration 006's own first fill), and the triggers
+    enabled again, in one transaction."""
+    s = checked_schema(schema)
+    async with conn.transaction():
+        await conn.execute(f"DELETE FROM {s}.ranking_counts")
+        await conn.execute(
+            f"""SELECT {s}.ranking_counts_add(ARRAY(
+                    SELECT (filed_month, unit_id, 1, 0, 0, 0, 0)::{s}.ranking_delta
+                      FROM {s}.complaints
+                    UNION ALL
+                    SELECT (outcome_month, unit_id, 0, 1, 0, 0, 0)::{s}.ranking_delta
+                      FROM {s}.complaints WHERE outcome = 'substantiated'
+                    UNION ALL
+                    SELECT (period, unit_id, 0, 0, 1, 0, 0)::{s}.ranking_delta
+                      FROM {s}.warnings WHERE status = 'active'
+                    UNION ALL
+                    SELECT (month, unit_id, 0, 0, 0, (level = 'collective_warning')::integer,
+                            (level = 'leadership')::integer)::{s}.ranking_delta
+                      FROM {s}.alerts WHERE status = 'active'))"""
+        )
+        for table, trigger in itertools.product(COUNTED, COUNTING):
+            await conn.execute(f"ALTER TABLE {s}.{table} ENABLE TRIGGER {trigger}")
+
+
 async def analyze(conn: Connection, schema: str) -> None:
     """Planner statistics for every table of the version: built in bulk, it would go live
     without any (autovacuum gathers them only later), and the planner would guess
@@ -156,6 +236,26 @@ def in_part(column: str, part: Part) -> str:
     return f"(hashtext({column}) & 2147483647) % {int(part.count)} = {int(part.index)}"
 
 
+async def _rows(conn: Connection, query: str, *args: Any) -> AsyncIterator[Any]:
+    """The rows of a server-side cursor, a page at a time. The next page is asked for
+    before this one is handed on: the database produces it while the caller evaluates
+    (a plain cursor asks only once its buffer is empty, and the caller waits)."""
+    cursor = await conn.cursor(query, *args)
+    ask: asyncio.Future[list[Any]] | None = asyncio.ensure_future(cursor.fetch(PREFETCH))
+    try:
+        while ask is not None:
+            page = await ask
+            ask = None
+            if len(page) == PREFETCH:
+                ask = asyncio.ensure_future(cursor.fetch(PREFETCH))
+                await asyncio.sleep(0)  # it sends its request before we go on
+            for row in page:
+                yield row
+    finally:
+        if ask is not None and not ask.done():  # the caller stopped early
+            ask.cancel()
+
+
 async def complaint_groups(
     conn: Connection, schema: str, part: Part = WHOLE
 ) -> AsyncIterator[tuple[str, list[ComplaintFiling], list[ComplaintVerdict]]]:
@@ -173,7 +273,7 @@ async def complaint_groups(
     current: str | None = None
     filings: list[ComplaintFiling] = []
     verdicts: list[ComplaintVerdict] = []
-    async for r in conn.cursor(query, prefetch=PREFETCH):
+    async for r in _rows(conn, query):
         if r["complaint_id"] != current:
             if current is not None:
                 yield current, filings, verdicts
@@ -201,7 +301,7 @@ async def staff_month_groups(
          ORDER BY f.staff_id, f.month"""
     current: tuple[str, str] | None = None
     group: list[Finding] = []
-    async for r in conn.cursor(query, [code.value for code in codes], prefetch=PREFETCH):
+    async for r in _rows(conn, query, [code.value for code in codes]):
         key = (r["staff_id"], r["month"])
         if key != current:
             if current is not None:
@@ -224,7 +324,7 @@ async def single_findings(
           JOIN {s}.inspections i ON i.source = f.source AND i.event_id = f.event_id
          WHERE (f.unit_wide OR (f.staff_id IS NOT NULL AND f.code = ANY($1::text[])))
            AND {in_part("f.unit_id", part)}"""
-    async for r in conn.cursor(query, [code.value for code in codes], prefetch=PREFETCH):
+    async for r in _rows(conn, query, [code.value for code in codes]):
         yield finding_from_row(r)
 
 
@@ -245,7 +345,7 @@ async def unit_year_groups(
     current: tuple[str, int] | None = None
     warnings: list[Timed] = []
     collectives: list[TimedCollective] = []
-    async for r in conn.cursor(query, prefetch=PREFETCH):
+    async for r in _rows(conn, query):
         key = (r["unit_id"], r["year"])
         if key != current:
             if current is not None:

@@ -14,8 +14,6 @@ from services.assessment.adapters.bulk_store import FACT_COLUMNS
 from services.assessment.adapters.db import Connection
 from services.assessment.adapters.schema import checked_schema, ident
 
-RESULT_TABLES = ("complaints", "warnings", "alerts")  # the ranking's triggers are on these
-
 
 def _select_list(columns: list[str], *, months_in_zone: bool) -> str:
     return ", ".join(
@@ -73,44 +71,3 @@ async def _drop_primary_keys(conn: Connection, schema: str, tables: Collection[s
         f"{row['definition']}"
         for row in rows
     ]
-
-
-async def pause_ranking_counts(conn: Connection, schema: str) -> None:
-    """The ranking's statement triggers off, on a version nobody else writes (being built):
-    parallel writers would queue on the rows they update, and could deadlock."""
-    s = checked_schema(schema)
-    for table in RESULT_TABLES:
-        await conn.execute(f"ALTER TABLE {s}.{table} DISABLE TRIGGER USER")
-
-
-async def recount_ranking(conn: Connection, schema: str) -> None:
-    """The ranking's counts from the rows they count (as the triggers of migration 006
-    keep them: a month and unit with nothing to count has no row), then the triggers
-    back on, in one transaction."""
-    s = checked_schema(schema)
-    async with conn.transaction():
-        await conn.execute(f"DELETE FROM {s}.ranking_counts")
-        await conn.execute(
-            f"""INSERT INTO {s}.ranking_counts
-                    (month, unit_id, filed, substantiated, warnings, yellow_cards, red_cards)
-                SELECT month, unit_id, sum(filed), sum(substantiated), sum(warnings),
-                       sum(yellow), sum(red)
-                  FROM (SELECT filed_month AS month, unit_id, 1 AS filed, 0 AS substantiated,
-                               0 AS warnings, 0 AS yellow, 0 AS red
-                          FROM {s}.complaints
-                        UNION ALL
-                        SELECT outcome_month, unit_id, 0, 1, 0, 0, 0
-                          FROM {s}.complaints WHERE outcome = 'substantiated'
-                        UNION ALL
-                        SELECT period, unit_id, 0, 0, 1, 0, 0
-                          FROM {s}.warnings WHERE status = 'active'
-                        UNION ALL
-                        SELECT month, unit_id, 0, 0, 0, (level = 'collective_warning')::int,
-                               (level = 'leadership')::int
-                          FROM {s}.alerts WHERE status = 'active') AS counted
-                 GROUP BY month, unit_id
-                HAVING sum(filed) <> 0 OR sum(substantiated) <> 0 OR sum(warnings) <> 0
-                    OR sum(yellow) <> 0 OR sum(red) <> 0"""
-        )
-        for table in RESULT_TABLES:
-            await conn.execute(f"ALTER TABLE {s}.{table} ENABLE TRIGGER USER")

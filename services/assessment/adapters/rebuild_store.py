@@ -36,6 +36,12 @@ class PgRebuildSession(versions.Catalogue):
     async def analyze(self, version: Version) -> None:
         await bulk_store.analyze(self._conn, version.schema_name)
 
+    async def suspend_counts(self, version: Version) -> None:
+        await bulk_store.suspend_counts(self._conn, version.schema_name)
+
+    async def count_results(self, version: Version) -> None:
+        await bulk_store.count_results(self._conn, version.schema_name)
+
     async def diff_table(self, table: str, *, old: Version, new: Version) -> TableDiff:
         return await diff_table(self._conn, table=table, old=old.schema_name, new=new.schema_name)
 
@@ -46,12 +52,6 @@ class PgRebuildSession(versions.Catalogue):
         return await fact_copy.copy_facts(
             self._conn, source.schema_name, target.schema_name, time_zone=time_zone
         )
-
-    async def pause_derived_counts(self, version: Version) -> None:
-        await fact_copy.pause_ranking_counts(self._conn, version.schema_name)
-
-    async def recount(self, version: Version) -> None:
-        await fact_copy.recount_ranking(self._conn, version.schema_name)
 
 
 class PgSwitchTransaction(versions.Catalogue):

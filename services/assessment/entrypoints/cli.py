@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from importlib.machinery import ModuleSpec
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -529,4 +531,16 @@ async def _tail(settings: KafkaSettings, *, from_beginning: bool, limit: int | N
 
 
 def main() -> None:
+    _spawn_without_this_script()
     app()
+
+
+def _spawn_without_this_script() -> None:
+    """The rebuild's decode workers are spawned processes. Started from a console script
+    (a `__main__` without a module spec), each would first run that script again, and so
+    import this whole CLI (FastStream, FastAPI, rich ...: about a second of CPU per
+    worker, docs/performance.md) where its work needs only bulk_decode's modules. A spec
+    named `__main__` tells multiprocessing to leave the workers' `__main__` alone."""
+    script = sys.modules["__main__"]
+    if getattr(script, "__spec__", None) is None:
+        script.__spec__ = ModuleSpec("__main__", None)

@@ -26,9 +26,8 @@ from services.assessment.domain.inspections import (
     evaluate_unit_wide,
 )
 from services.assessment.domain.policy import Policy
-from services.assessment.domain.records import Poison, Record, decode_checked
+from services.assessment.domain.records import Poison, decode_checked
 from services.assessment.domain.unit_alerts import evaluate_unit_year
-from services.assessment.service_layer.folding import highest_offsets
 from services.assessment.service_layer.rebuild_ports import (
     STAGES,
     WHOLE,
@@ -39,11 +38,11 @@ from services.assessment.service_layer.rebuild_ports import (
     HistoryReader,
     Part,
     RebuildStore,
+    RecordColumns,
     ResultSink,
     ScopeFacts,
     Version,
 )
-from shared import topics
 
 # Decoding is the rebuild's heaviest CPU work. One worker per core: this process
 # (Kafka reads, COPY) and the database are only partly busy while they decode.
@@ -60,9 +59,8 @@ class Loaded:
 
 @dataclass(frozen=True, slots=True)
 class _Loaded:
-    records: list[Record]
-    payloads: dict[str, bytes]
-    poison: int
+    records: RecordColumns
+    chunk: DecodedChunk
 
 
 async def load_history(
@@ -95,11 +93,13 @@ async def load_history(
         conflicts: set[tuple[str, str]] = set()
         try:
             while (loaded := await queue.get()) is not None:
-                highest = highest_offsets(loaded.records)
-                conflicts |= await store.load_facts(version, loaded.payloads, highest)
-                for reached in highest.values():
-                    positions.update(reached)
-                poison += loaded.poison
+                highest = loaded.records.highest
+                conflicts |= await store.load_facts(
+                    version, loaded.chunk.payloads, {reader.topic: highest}
+                )
+                conflicts |= loaded.chunk.conflicts
+                positions.update(highest)
+                poison += loaded.chunk.poison
                 on_batch(len(loaded.records))
             await producer
         finally:
@@ -119,20 +119,18 @@ async def _decode_into(
 ) -> None:
     """Reads ahead and hands each batch to a worker; results are queued in log order."""
     loop = asyncio.get_running_loop()
-    pending: deque[tuple[list[Record], asyncio.Future[DecodedChunk]]] = deque()
+    pending: deque[tuple[RecordColumns, asyncio.Future[DecodedChunk]]] = deque()
 
     async def hand_on(keep: int) -> None:
         # In log order: the oldest batch goes first once it is done or too many wait.
         while len(pending) > keep or (pending and pending[0][1].done()):
             records, done = pending.popleft()
-            chunk = await done
-            await queue.put(_Loaded(records, chunk.payloads, chunk.poison))
+            await queue.put(_Loaded(records, await done))
 
-    async for batch in reader.read(after={}, until=until):
-        values = [record.value for record in batch]
-        versions = [record.header(topics.HEADER_SCHEMA_VERSION) for record in batch]
-        positions = [(record.partition, record.offset) for record in batch]
-        future = loop.run_in_executor(pool, decode_chunk, values, versions, positions, time_zone)
+    async for batch in reader.read_columns(after={}, until=until):
+        future = loop.run_in_executor(
+            pool, decode_chunk, batch.values, batch.schema_versions, batch.positions, time_zone
+        )
         pending.append((batch, future))
         await hand_on(keep=workers)
     await hand_on(keep=0)

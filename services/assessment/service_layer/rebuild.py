@@ -141,6 +141,8 @@ async def rebuild(
     async def fill(build: Build) -> None:
         # 1. The whole log as it stands now: every fact, then every scope once.
         store, version = ports.store, build.version
+        async with store.session() as session:
+            await session.suspend_counts(version)
         until = await reader.end_offsets()
         build.plan.extend({}, until)
         loaded = await load_history(
@@ -158,6 +160,8 @@ async def rebuild(
         build.deadletters.count += loaded.poison + len(loaded.conflicts)
         build.clock.lap("load")
         await evaluate_all(store=store, version=version, policy=policy)
+        async with store.session() as session:
+            await session.count_results(version)
         build.clock.lap("evaluate")
 
     return await build_version(

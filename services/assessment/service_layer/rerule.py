@@ -73,12 +73,12 @@ async def rerule(
                     time_zone=None if live_zone == policy.time_zone else policy.time_zone,
                 )
                 # Parallel writers: the derived counts are made once, at the end.
-                await session.pause_derived_counts(version)
+                await session.suspend_counts(version)
             build.plan.total += events
             build.clock.lap("copy")
             await _evaluate(store, ports.evaluating, pool, version, policy, workers)
             async with store.session() as session:
-                await session.recount(version)
+                await session.count_results(version)
             build.plan.advance(events)
             build.clock.lap("evaluate")
 

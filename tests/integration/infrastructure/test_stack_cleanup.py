@@ -118,7 +118,7 @@ def test_with_infra_stops_what_it_started_and_nothing_of_the_run_remains(
         "--no-history",
     ]
     done = subprocess.run(
-        [str(ROOT / "stack" / "with-infra.sh"), *bench, "--rate", "20", "--seconds", "2"],
+        [str(ROOT / "stack" / "with-infra.sh"), *bench, "--rates", "20", "--seconds", "2"],
         env=env,
         cwd=ROOT,
         capture_output=True,
