@@ -6,8 +6,13 @@ In one run, on the real local Kafka and PostgreSQL:
   (b) rebuild — `assessment replay` folds every projection from that topic into a
       new version (a separate process; its peak RSS is that of the whole process tree,
       the replay and its decode workers together, and its CPU time is the tree's);
-  (c) live — intake 202 → visible in the query API, at each steady rate of `--rates`
+  (c) what-if — `assessment rerule --no-switch` under a stricter policy, from the facts
+      the rebuild stored (no Kafka read; bench/whatif.py);
+  (d) catch-up — the same history as a backlog, folded by the running service's
+      incremental path with 1 and 2 instances (`--instances`; bench/catchup.py);
+  (e) live — intake 202 → visible in the query API, at each steady rate of `--rates`
       (500 and 2,000 events/s by default).
+Ratios (rebuild, catch-up) are taken against the ceiling of the same run.
 Prints a table and a final JSON line, and appends that JSON with the commit id to
 docs/bench/history.jsonl.
 """
@@ -243,11 +248,32 @@ async def run(args: argparse.Namespace) -> dict[str, float | int | None]:
         rebuild_eps = args.events / run.seconds
         console.print(run.output.strip())
 
+        # (c) and (d) before the live runs, which add events to the topic and the version.
+        whatif: dict[str, float | int | None] = {"whatif_s": None, "whatif_workers": None}
+        if not args.skip_whatif:
+            from bench.whatif import measure_whatif  # it imports this module
+
+            console.print("(c) what-if: assessment rerule --no-switch, stricter policy ...")
+            measured = await measure_whatif(rebuild_url, env=env)
+            whatif = {"whatif_s": measured["whatif_seconds"], "whatif_workers": measured["workers"]}
+            console.print(f"  {measured['whatif_seconds']} s")
+        catchup: dict[str, float | int | None] = {}
+        for instances in args.instances:
+            from bench.catchup import measure_catchup  # it imports this module
+
+            console.print(f"(d) catch-up: the backlog folded live by {instances} instance(s) ...")
+            folded = await measure_catchup(
+                kafka=kafka, owner_url=base_url, instances=instances, prefix=prefix
+            )
+            catchup[f"catchup_eps_{instances}"] = folded["catchup_rate"]
+            catchup[f"catchup_ratio_{instances}"] = round(folded["catchup_rate"] / ceiling_eps, 2)
+            console.print(f"  {folded['catchup_rate']:,} events/s")
+
         live: dict[str, float | None] = {}
         for rate in args.rates:
             latency: dict[str, float | None] = {"p50_ms": None, "p99_ms": None}
             if not args.skip_live:
-                console.print(f"(c) live: {rate:,} events/s for {args.seconds} s ...")
+                console.print(f"(e) live: {rate:,} events/s for {args.seconds} s ...")
                 latency = await measure_live_latency(
                     kafka=kafka,
                     database_url=rebuild_url,
@@ -271,6 +297,8 @@ async def run(args: argparse.Namespace) -> dict[str, float | int | None]:
         "rebuild_s": round(run.seconds, 1),
         "rebuild_cpu_s": round(run.cpu_seconds, 1),
         "peak_rss_mb": round(run.peak_rss_bytes / 2**20),
+        **whatif,
+        **catchup,
         **live,
     }
 
@@ -284,9 +312,14 @@ def print_table(result: dict[str, float | int | None]) -> None:
         "ratio": "≥ 0.5",
         "rebuild_s": "≤ 20 (1M)",
         "peak_rss_mb": "≤ 1024",
+        "whatif_s": "≤ 5 (1M)",
     }
     for key, value in result.items():
-        goal = "≤ 250" if key.startswith("live_p99_ms") else goals.get(key, "")
+        goal = goals.get(key, "")
+        if key.startswith("live_p99_ms"):
+            goal = "≤ 250"
+        elif key.startswith("catchup_ratio"):
+            goal = "≥ 0.3"
         table.add_row(key, "-" if value is None else f"{value:,}", goal)
     Console().print(table)
 
@@ -303,6 +336,13 @@ def main() -> None:
     )
     parser.add_argument("--seconds", type=int, default=60, help="live duration, per rate")
     parser.add_argument("--skip-live", action="store_true")
+    parser.add_argument("--skip-whatif", action="store_true")
+    parser.add_argument(
+        "--instances",
+        type=_rates,
+        default=[1, 2],
+        help="catch-up: live instances, comma-separated, one measurement each ('' for none)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the scratch databases")
     parser.add_argument(
         "--no-history", action="store_true", help="do not append to docs/bench/history.jsonl"
@@ -315,7 +355,7 @@ def main() -> None:
         append_history(result)
 
 
-def _rates(text: str) -> list[int]:
+def _rates(text: str) -> list[int]:  # also the instances' list
     return [int(rate) for rate in text.split(",") if rate.strip()]
 
 
