@@ -6,23 +6,20 @@ and returns each table's rows as a CSV COPY payload: bytes cross the process bou
 cheaply both ways (pickling records and row tuples cost as much as the work).
 
 Rows are built straight from the msgspec Structs, one tuple per row, with no fact
-objects in between and no conversion per field: the csv module writes None as an empty
-(NULL) field, enums as their values and booleans as `True`/`False`, which PostgreSQL
-reads; instants go as the canonical RFC 3339 text the event carried, which PostgreSQL
-reads to the same microsecond. The few events only the pydantic contract accepts take
-the incremental path's own `facts_from_events` and `fact_rows` (tests hold the two to
-the same rows and the same stored table contents). Module-level functions only: pickled
+objects in between, and written as CSV lines by f-strings (`csv_payload`); instants go
+as the canonical RFC 3339 text the event carried, which PostgreSQL reads to the same
+microsecond. The few events only the pydantic contract accepts take the incremental
+path's own `facts_from_events` and `fact_rows` (tests hold the two to the same rows and
+the same stored table contents). Module-level functions only: pickled
 by reference into the workers.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import multiprocessing
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -81,7 +78,7 @@ def decode_chunk(
     ]
     rows = table_rows(events, positions, time_zone)
     return DecodedChunk(
-        {table: csv_payload(rows[table]) for table in TABLES}, rows.poison, rows.conflicts
+        {table: csv_payload(table, rows[table]) for table in TABLES}, rows.poison, rows.conflicts
     )
 
 
@@ -216,9 +213,48 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
-def csv_payload(rows: list[Row]) -> bytes:
-    """COPY ... (FORMAT csv): an unquoted empty field is NULL (no stored text is empty:
-    the contract requires at least one character); quoting as the csv module does it."""
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(rows)
-    return out.getvalue().encode()
+def csv_payload(table: str, rows: list[Row]) -> bytes:
+    """COPY ... (FORMAT csv) of a table's rows, written line by line with f-strings (the
+    csv module cost five times as much). Each column's alphabet is the contract's: codes,
+    sources, units, staff, months, canonical instants, digests and numbers never need
+    quoting; only the ids of events, complaints, inspections and commendations (any
+    visible ASCII) may hold a quote or a comma. None is an empty, unquoted field (NULL;
+    no stored text is empty); booleans are t and f."""
+    return "".join(map(_LINES[table], rows)).encode()
+
+
+def _q(text: str) -> str:
+    """A field that may hold a quote or a comma, quoted when it does."""
+    if '"' in text or "," in text:
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _b(value: bool) -> str:
+    return "t" if value else "f"
+
+
+_LINES: dict[str, Callable[[Row], str]] = {
+    # source, event_id, occurred_at, complaint_id, unit_id, staff_id, channel, category,
+    # handling
+    "complaint_filings": lambda r: (
+        f"{r[0]},{_q(r[1])},{r[2]},{_q(r[3])},{r[4]},{r[5] or ''},{r[6]},{r[7]},{r[8]}\n"
+    ),
+    # source, event_id, occurred_at, complaint_id, unit_id, staff_id, outcome, category,
+    # obstructed
+    "complaint_verdicts": lambda r: (
+        f"{r[0]},{_q(r[1])},{r[2]},{_q(r[3])},{r[4]},{r[5] or ''},{r[6]},{r[7] or ''},{_b(r[8])}\n"
+    ),
+    # source, event_id, occurred_at, inspection_id, unit_id, mode, finding_count, month
+    "inspections": lambda r: f"{r[0]},{_q(r[1])},{r[2]},{_q(r[3])},{r[4]},{r[5]},{r[6]},{r[7]}\n",
+    # source, event_id, occurred_at, position, unit_id, staff_id, code, unit_wide, month
+    "findings": lambda r: (
+        f"{r[0]},{_q(r[1])},{r[2]},{r[3]},{r[4]},{r[5] or ''},{r[6]},{_b(r[7])},{r[8]}\n"
+    ),
+    # source, event_id, occurred_at, commendation_id, unit_id, staff_id, kind, month
+    "commendations": lambda r: (
+        f"{r[0]},{_q(r[1])},{r[2]},{_q(r[3])},{r[4]},{r[5] or ''},{r[6]},{r[7]}\n"
+    ),
+    # source, event_id, digest, recorded_at, partition, offset
+    "event_ids": lambda r: f"{r[0]},{_q(r[1])},{r[2]},{r[3]},{r[4]},{r[5]}\n",
+}

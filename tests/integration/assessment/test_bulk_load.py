@@ -51,13 +51,25 @@ TABLES = {
 }
 
 
-def to_records(deliveries: list[tuple[Event, str]]) -> list[Record]:
+# Ids may be any visible ASCII: what CSV quotes (a quote, a comma), what COPY's text
+# format would escape (a backslash, `\.`), and an apostrophe.
+ID_PREFIXES = ("", 'a"b,', "\\.", "x'y\\", '"', ",")
+DATA_IDS = ("complaint_id", "inspection_id", "commendation_id")
+
+
+def with_prefixed_ids(event: dict[str, Any], prefix: str) -> dict[str, Any]:
+    data = {k: prefix + v if k in DATA_IDS else v for k, v in event["data"].items()}
+    return {**event, "id": prefix + event["id"], "data": data}
+
+
+def to_records(deliveries: list[tuple[Event, str]], prefix: str) -> list[Record]:
     """Kafka-like: the unit picks the partition; offsets grow per partition."""
     offsets: dict[int, int] = defaultdict(int)
     records = []
     for event, recorded_at in deliveries:
         partition = sum(event.unit_id.encode()) % PARTITIONS
-        value = orjson.dumps({**to_json(event), "recorded_at": recorded_at})
+        wire = with_prefixed_ids(to_json(event), prefix)
+        value = orjson.dumps({**wire, "recorded_at": recorded_at})
         records.append(Record(TOPIC, partition, offsets[partition], None, value))
         offsets[partition] += 1
     return records
@@ -123,7 +135,7 @@ def test_the_rebuilds_load_stores_what_the_incremental_fold_stores(
         (event, data.draw(st.sampled_from(RECORDED_AT)))
         for event in data.draw(st.permutations(history + retries))
     ]
-    records = to_records(deliveries)
+    records = to_records(deliveries, data.draw(st.sampled_from(ID_PREFIXES)))
     cuts = sorted(data.draw(st.sets(st.integers(1, max(1, len(records) - 1)), max_size=3)))
     bounds = [0, *cuts, len(records)]
     chunks = [records[a:b] for a, b in itertools.pairwise(bounds) if a < b]
