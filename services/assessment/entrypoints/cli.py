@@ -7,12 +7,12 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from importlib.machinery import ModuleSpec
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -104,22 +104,21 @@ def replay(
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from None
     tune_garbage_collector()
+    note = f"replay {policy or 'configured'}{' (no switch)' if no_switch else ''}"
+    _print_report(_build(_replay(settings, chosen, note=note, switch=not no_switch), "replay"))
+
+
+def _build(work: Coroutine[Any, Any, RebuildReport], command: str) -> RebuildReport:
+    """Runs a replay, rerule or switch; a refusal (another holds the lock) exits 3, a
+    lost lock 4, each with one line instead of a traceback."""
     try:
-        report = asyncio.run(
-            _replay(
-                settings,
-                chosen,
-                note=f"replay {policy or 'configured'}{' (no switch)' if no_switch else ''}",
-                switch=not no_switch,
-            )
-        )
+        return asyncio.run(work)
     except RebuildRefusedError as error:
         console.print(f"[yellow]{error}[/yellow]")
         raise typer.Exit(3) from None
     except RebuildLockLostError as error:
-        console.print(f"[red]{error}; run the replay again[/red]")
+        console.print(f"[red]{error}; run the {command} again[/red]")
         raise typer.Exit(4) from None
-    _print_report(report)
 
 
 async def _replay(
@@ -193,19 +192,12 @@ def rerule_command(
         raise typer.Exit(2) from None
     tune_garbage_collector()
     note = f"rerule {policy}{' (no switch)' if no_switch else ''}"
+    work = _rerule(settings, chosen, note=note, switch=not no_switch, workers=workers)
     try:
-        report = asyncio.run(
-            _rerule(settings, chosen, note=note, switch=not no_switch, workers=workers)
-        )
+        report = _build(work, "rerule")
     except versions.VersionError as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(1) from None
-    except RebuildRefusedError as error:
-        console.print(f"[yellow]{error}[/yellow]")
-        raise typer.Exit(3) from None
-    except RebuildLockLostError as error:
-        console.print(f"[red]{error}; run the rerule again[/red]")
-        raise typer.Exit(4) from None
     _print_report(report)
 
 
@@ -350,16 +342,10 @@ def switch(version: Annotated[int, typer.Argument(help="The ready version to mak
     settings = _settings(ProjectionSettings)
     tune_garbage_collector()
     try:
-        report = asyncio.run(_switch(settings, version))
+        report = _build(_switch(settings, version), "switch")
     except versions.VersionError as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(1) from None
-    except RebuildRefusedError as error:
-        console.print(f"[yellow]{error}[/yellow]")
-        raise typer.Exit(3) from None
-    except RebuildLockLostError as error:
-        console.print(f"[red]{error}; run the switch again[/red]")
-        raise typer.Exit(4) from None
     _print_report(report)
 
 
