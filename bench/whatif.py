@@ -29,27 +29,13 @@ import asyncpg
 from rich.console import Console
 
 from bench.rebuild_bench import drop_database, rebuild, scratch_database, write_history
-from services.assessment.domain.policy import default_policy_path
 from shared.kafka_topics import delete_topics, ensure_topics, platform_topics
 from shared.settings import KafkaSettings, load_settings
 from shared.topics import TopicNames
+from tests.support.policies import stricter_policy
 
 BIN = Path(sys.executable).parent
 console = Console(stderr=True)
-
-
-def stricter_policy(folder: Path) -> Path:
-    """The default policy with a lower monthly attendance limit: more warnings, and the
-    unit-years they feed change too."""
-    path = folder / "whatif-strict.toml"
-    path.write_text(
-        default_policy_path()
-        .read_text(encoding="utf-8")
-        .replace('version = "2026.1"', 'version = "2026.1-whatif"')
-        .replace("monthly_limit = 3", "monthly_limit = 2"),
-        encoding="utf-8",
-    )
-    return path
 
 
 async def live_events(database_url: str) -> int:
@@ -96,8 +82,9 @@ async def measure_whatif(
         "COLUMNS": "200",  # the report on one line per fact
     }
     with tempfile.TemporaryDirectory() as folder:
+        strict = stricter_policy(Path(folder), version="2026.1-whatif", name="whatif-strict.toml")
         command = [
-            str(BIN / "assessment"), "rerule", "--policy", str(stricter_policy(Path(folder))),
+            str(BIN / "assessment"), "rerule", "--policy", str(strict),
             "--no-switch", "--workers", str(chosen),
         ]  # fmt: skip
         started = time.perf_counter()

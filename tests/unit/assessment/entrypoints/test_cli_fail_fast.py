@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from services.assessment.domain.policy import default_policy_path
+from tests.support.policies import policy_variant
 
 pytestmark = pytest.mark.unit
 ASSESSMENT = str(Path(sys.executable).parent / "assessment")
@@ -34,13 +34,7 @@ def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_a_bad_policy_file_names_the_field(tmp_path: Path) -> None:
-    policy = tmp_path / "policy.toml"
-    policy.write_text(
-        default_policy_path()
-        .read_text(encoding="utf-8")
-        .replace("monthly_limit = 3", "monthly_limit = -1"),
-        encoding="utf-8",
-    )
+    policy = policy_variant(tmp_path / "policy.toml", ("monthly_limit = 3", "monthly_limit = -1"))
 
     done = run("run", ASSESSMENT_POLICY_FILE=str(policy))
 
