@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 
@@ -29,7 +28,8 @@ from tests.support.feed import (
     view_from_feed,
 )
 from tests.support.kafka import publish_recorded
-from tests.support.projections import live_schema
+from tests.support.policies import LOWER_ATTENDANCE_LIMIT, policy_variant
+from tests.support.projections import folded_so_far
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
@@ -46,18 +46,6 @@ async def settled_feed(env: AssessmentEnv, client: httpx.AsyncClient, total: int
     await wait_for(lambda: caught_up(client, total), timeout=120, what="catch-up")
     await wait_for(lambda: outbox_drained(env.database_url), timeout=60, what="outbox relayed")
     return await read_feed(env.kafka, env.topics.assessment_changes)
-
-
-async def folded_so_far(url: str) -> int:
-    conn = await asyncpg.connect(url)
-    try:
-        schema = await live_schema(conn)
-        total: int = await conn.fetchval(
-            f'SELECT coalesce(sum("offset" + 1), 0) FROM {schema}.positions'
-        )
-        return total
-    finally:
-        await conn.close()
 
 
 def assert_well_formed(changes: list[Change]) -> None:
@@ -190,16 +178,6 @@ def tail(env: AssessmentEnv, *args: str) -> subprocess.Popen[str]:
     )
 
 
-def replay(env: AssessmentEnv, policy: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(  # our own console script
-        [str(BIN / "assessment"), "replay", "--policy", str(policy)],
-        env=env.processes[0].env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
 def expected_changes(
     before: dict[tuple[str, str], dict[str, Any]], after: dict[tuple[str, str], dict[str, Any]]
 ) -> dict[tuple[str, str], tuple[str, dict[str, Any]]]:
@@ -233,22 +211,17 @@ async def test_a_replay_under_another_policy_publishes_exactly_the_difference(
     events = history(2000, seed=33)
     await publish_recorded(assessment_env.kafka, assessment_env.topics.events, events)
     service = assessment_env.start().wait_ready()
-    strict = tmp_path / "strict.toml"
-    strict.write_text(
-        default_policy_path()
-        .read_text(encoding="utf-8")
-        .replace('version = "2026.1"', 'version = "2026.1-strict"')
-        .replace("monthly_limit = 3", "monthly_limit = 2")
-        .replace("warnings_per_collective = 3", "warnings_per_collective = 2"),
-        encoding="utf-8",
+    strict = policy_variant(
+        tmp_path / "strict.toml",
+        LOWER_ATTENDANCE_LIMIT,
+        ("warnings_per_collective = 3", "warnings_per_collective = 2"),
+        version="2026.1-strict",
     )
     async with assessment_env.client(service) as client:
         feed = await settled_feed(assessment_env, client, len(events))
         for policy, version in ((strict, "2026.1-strict"), (default_policy_path(), "2026.1")):
             before = await api_view(client)
-            process = replay(assessment_env, policy)
-            output, _ = await asyncio.to_thread(process.communicate, timeout=300)
-            assert process.returncode == 0, output
+            await assessment_env.cli("replay", "--policy", str(policy))
             status = (await client.get("/v1/status")).json()
             assert status["policy_version"] == version
             now = await settled_feed(assessment_env, client, len(events))

@@ -3,11 +3,6 @@ their reason and without their data; a retry after a fix folds them, once."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import asyncpg
 import orjson
 import pytest
@@ -18,7 +13,6 @@ from tests.support.projections import live_schema
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
-BIN = Path(sys.executable).parent
 
 
 def commendation(event_id: str, summary: str) -> dict[str, object]:
@@ -33,16 +27,9 @@ def commendation(event_id: str, summary: str) -> dict[str, object]:
     }
 
 
-def cli(env: AssessmentEnv, *args: str) -> str:
-    done = subprocess.run(
-        [str(BIN / "assessment"), "deadletters", *args],
-        env={**os.environ, **env.env, "COLUMNS": "250"},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr + done.stdout
+async def deadletters(env: AssessmentEnv, *args: str) -> str:
+    """`assessment deadletters <args>`'s output (wide: a table's rows on one line each)."""
+    done = await env.cli("deadletters", *args, extra={"COLUMNS": "250"}, seconds=120)
     return done.stdout
 
 
@@ -67,18 +54,18 @@ async def test_parked_records_are_listed_and_a_retry_after_a_fix_folds_them_once
     async with assessment_env.client(service) as client:
         await wait_for(lambda: caught_up(client, 3), timeout=60, what="catch-up")
 
-    listed = cli(assessment_env, "list")
+    listed = await deadletters(assessment_env, "list")
     assert "unsupported_version" in listed
     assert "unparseable" in listed
     assert "secret" not in listed
-    only = cli(assessment_env, "list", "--reason", "unparseable")
+    only = await deadletters(assessment_env, "list", "--reason", "unparseable")
     assert "unsupported_version" not in only
 
     # The fix: the operator strips the unknown header (here: the parked copy's
     # reason is what a retry re-checks; its stored bytes decode as v1).
-    first = cli(assessment_env, "retry", "--reason", "unsupported_version")
-    again = cli(assessment_env, "retry", "--reason", "unsupported_version")
-    garbage = cli(assessment_env, "retry", "--reason", "unparseable")
+    first = await deadletters(assessment_env, "retry", "--reason", "unsupported_version")
+    again = await deadletters(assessment_env, "retry", "--reason", "unsupported_version")
+    garbage = await deadletters(assessment_env, "retry", "--reason", "unparseable")
 
     assert "1 folded" in first
     assert "nothing to do" in again

@@ -5,8 +5,6 @@ refused, and a new policy yields the new policy's warnings."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -24,79 +22,61 @@ from shared.catalogue import WarningRule
 from shared.events import parse_recorded
 from tests.support.assessment_env import AssessmentEnv, caught_up
 from tests.support.kafka import publish_recorded
+from tests.support.policies import stricter_policy
 from tests.support.processes import RUN_TAG, tagged_processes
-from tests.support.projections import ranking_counts, read_projection
+from tests.support.projections import (
+    connected,
+    projection_at,
+    ranking_counts,
+    version_states,
+    versions_table,
+)
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
-BIN = Path(sys.executable).parent
 
 
 def events(n: int, seed: int) -> list[dict[str, object]]:
     return list(Generator(seed=seed, units=10, staff_per_unit=5).events(n, span_days=300))
 
 
-def replay(
-    env: AssessmentEnv, *args: str, extra: dict[str, str] | None = None
-) -> subprocess.Popen[str]:
-    return subprocess.Popen(  # our own console script
-        [str(BIN / "assessment"), "replay", *args],
-        env={**env.processes[0].env, **(extra or {})},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
-async def versions_table(url: str) -> list[tuple[int, str, str]]:
-    conn = await asyncpg.connect(url)
-    try:
-        rows = await conn.fetch(
-            "SELECT version, state, schema_name FROM assessment.versions ORDER BY version"
-        )
-        return [(r["version"], r["state"], r["schema_name"]) for r in rows]
-    finally:
-        await conn.close()
-
-
-async def projection_of(url: str, schema: str) -> tuple[object, ...]:
-    conn = await asyncpg.connect(url)
-    try:
-        return (await read_projection(conn, schema)).rows()
-    finally:
-        await conn.close()
+async def rows_of(url: str, schema: str) -> tuple[object, ...]:
+    return (await projection_at(url, schema)).rows()
 
 
 VERSIONS = ("proj_v1", "proj_v2")
 
 
 async def ranking_of(url: str, schema: str) -> list[tuple[object, ...]]:
-    conn = await asyncpg.connect(url)
-    try:
+    async with connected(url) as conn:
         kept, counted = await ranking_counts(conn, schema)
-    finally:
-        await conn.close()
     assert kept, "the history has something to rank"
     assert kept == counted
     return kept
 
 
-async def started_service(
-    env: AssessmentEnv, history: list[dict[str, object]]
-) -> httpx.AsyncClient:
-    await env.create_topics()
-    await publish_recorded(env.kafka, env.topics.events, history)
-    service = env.start().wait_ready()
-    client = env.client(service)
-    await wait_for(lambda: caught_up(client, len(history)), timeout=120, what="catch-up")
-    return client
+async def live_served_as_before_and_the_next_replay_succeeds(
+    env: AssessmentEnv, client: httpx.AsyncClient, before: list[object]
+) -> None:
+    """After a rebuild of version 2 that did not finish: live still answers as it did,
+    and the next replay discards the abandoned build and goes live as version 3, equal
+    to version 1."""
+    during = await client.get("/v1/warnings", params={"limit": 500})
+    assert during.status_code == 200
+    assert during.json()["items"] == before
+
+    again = await env.cli("replay")
+    await client.aclose()
+    assert "discarded abandoned builds: [2]" in again.stdout
+    assert await version_states(env.database_url) == [(1, "ready"), (3, "live")]
+    assert await rows_of(env.database_url, "proj_v3") == await rows_of(env.database_url, "proj_v1")
 
 
 async def test_rebuild_equals_live_and_the_switch_is_invisible_to_readers(
     assessment_env: AssessmentEnv,
 ) -> None:
     history = events(3000, seed=11)
-    client = await started_service(assessment_env, history)
+    client = await assessment_env.serving(history)
     first_page = (await client.get("/v1/warnings", params={"limit": 500})).json()["items"]
     assert first_page, "the history produces warnings"
 
@@ -116,17 +96,16 @@ async def test_rebuild_equals_live_and_the_switch_is_invisible_to_readers(
             answers.append((warnings.status_code, ids, version))
 
     poller = asyncio.create_task(poll())
-    process = replay(assessment_env, extra={"ASSESSMENT_REBUILD_BATCH": "500"})
-    output, _ = await asyncio.to_thread(process.communicate, timeout=300)
-    done.set()
-    await poller
+    try:
+        replayed = await assessment_env.cli("replay", extra={"ASSESSMENT_REBUILD_BATCH": "500"})
+    finally:
+        done.set()
+        await poller
     await client.aclose()
 
-    assert process.returncode == 0, output
-    assert "version 2 is live" in output
-    table = await versions_table(assessment_env.database_url)
-    assert [(v, state) for v, state, _ in table] == [(1, "ready"), (2, "live")]
-    assert await projection_of(assessment_env.database_url, "proj_v2") == await projection_of(
+    assert "version 2 is live" in replayed.stdout
+    assert await version_states(assessment_env.database_url) == [(1, "ready"), (2, "live")]
+    assert await rows_of(assessment_env.database_url, "proj_v2") == await rows_of(
         assessment_env.database_url, "proj_v1"
     )
     # The ranking's counts, kept by the database: by the live fold in v1 (triggers), in
@@ -143,10 +122,8 @@ async def test_the_consumer_folds_into_the_new_version_after_the_switch(
     assessment_env: AssessmentEnv,
 ) -> None:
     history = events(1000, seed=12)
-    client = await started_service(assessment_env, history)
-    process = replay(assessment_env)
-    output, _ = await asyncio.to_thread(process.communicate, timeout=300)
-    assert process.returncode == 0, output
+    client = await assessment_env.serving(history)
+    await assessment_env.cli("replay")
 
     later = list(Generator(seed=99, units=10, staff_per_unit=5).events(300, span_days=30))
     for event in later:
@@ -157,16 +134,13 @@ async def test_the_consumer_folds_into_the_new_version_after_the_switch(
     )
     await client.aclose()
 
-    v1 = await projection_of(assessment_env.database_url, "proj_v1")
-    v2 = await projection_of(assessment_env.database_url, "proj_v2")
-    conn = await asyncpg.connect(assessment_env.database_url)
-    try:
+    v1 = await rows_of(assessment_env.database_url, "proj_v1")
+    v2 = await rows_of(assessment_env.database_url, "proj_v2")
+    async with connected(assessment_env.database_url) as conn:
         counts = [
             await conn.fetchval(f"SELECT count(*) FROM {schema}.commendations")
             for schema in ("proj_v1", "proj_v2")
         ]
-    finally:
-        await conn.close()
     expected_commendations = sum(e["type"] == "commendation.recorded" for e in history + later)
     assert counts[1] == expected_commendations, "the live (new) version got the later events"
     assert counts[0] < counts[1], "the old version no longer receives events"
@@ -179,11 +153,13 @@ async def test_a_crashed_rebuild_leaves_live_serving_and_can_run_again(
     assessment_env: AssessmentEnv,
 ) -> None:
     history = events(4000, seed=13)
-    client = await started_service(assessment_env, history)
+    client = await assessment_env.serving(history)
     before = (await client.get("/v1/warnings", params={"limit": 500})).json()["items"]
 
     tag = uuid.uuid4().hex
-    crashing = replay(assessment_env, extra={"ASSESSMENT_REBUILD_BATCH": "100", RUN_TAG: tag})
+    crashing = assessment_env.cli_process(
+        "replay", extra={"ASSESSMENT_REBUILD_BATCH": "100", RUN_TAG: tag}
+    )
 
     async def building_with_rows() -> bool:
         table = await versions_table(assessment_env.database_url)
@@ -213,31 +189,16 @@ async def test_a_crashed_rebuild_leaves_live_serving_and_can_run_again(
         (1, "live", "proj_v1"),
         (2, "building", "proj_v2"),
     ]
-    during = await client.get("/v1/warnings", params={"limit": 500})
-    assert during.status_code == 200
-    assert during.json()["items"] == before
-
-    again = replay(assessment_env)
-    output, _ = await asyncio.to_thread(again.communicate, timeout=300)
-    await client.aclose()
-    assert again.returncode == 0, output
-    assert "discarded abandoned builds: [2]" in output
-    assert [(v, s) for v, s, _ in await versions_table(assessment_env.database_url)] == [
-        (1, "ready"),
-        (3, "live"),
-    ]
-    assert await projection_of(assessment_env.database_url, "proj_v3") == await projection_of(
-        assessment_env.database_url, "proj_v1"
-    )
+    await live_served_as_before_and_the_next_replay_succeeds(assessment_env, client, before)
 
 
 async def test_a_rebuild_that_loses_its_lock_stops_without_switching(
     assessment_env: AssessmentEnv,
 ) -> None:
     history = events(4000, seed=16)
-    client = await started_service(assessment_env, history)
+    client = await assessment_env.serving(history)
     before = (await client.get("/v1/warnings", params={"limit": 500})).json()["items"]
-    doomed = replay(assessment_env, extra={"ASSESSMENT_REBUILD_BATCH": "100"})
+    doomed = assessment_env.cli_process("replay", extra={"ASSESSMENT_REBUILD_BATCH": "100"})
 
     async def lock_holder() -> int | None:
         conn = await asyncpg.connect(assessment_env.database_url)
@@ -266,61 +227,30 @@ async def test_a_rebuild_that_loses_its_lock_stops_without_switching(
 
     assert doomed.returncode == 4, output
     assert "lost its lock" in output
-    assert [(v, s) for v, s, _ in await versions_table(assessment_env.database_url)] == [
-        (1, "live"),
-        (2, "failed"),
-    ]
-    during = await client.get("/v1/warnings", params={"limit": 500})
-    assert during.status_code == 200
-    assert during.json()["items"] == before
-
-    again = replay(assessment_env)
-    output, _ = await asyncio.to_thread(again.communicate, timeout=300)
-    await client.aclose()
-    assert again.returncode == 0, output
-    assert "discarded abandoned builds: [2]" in output
-    assert [(v, s) for v, s, _ in await versions_table(assessment_env.database_url)] == [
-        (1, "ready"),
-        (3, "live"),
-    ]
-    assert await projection_of(assessment_env.database_url, "proj_v3") == await projection_of(
-        assessment_env.database_url, "proj_v1"
-    )
+    assert await version_states(assessment_env.database_url) == [(1, "live"), (2, "failed")]
+    await live_served_as_before_and_the_next_replay_succeeds(assessment_env, client, before)
 
 
 async def test_a_second_rebuild_is_refused_while_one_runs(assessment_env: AssessmentEnv) -> None:
-    client = await started_service(assessment_env, events(50, seed=14))
+    client = await assessment_env.serving(events(50, seed=14))
     await client.aclose()
     holder = await asyncpg.connect(assessment_env.database_url)
     try:
         assert await holder.fetchval("SELECT pg_try_advisory_lock($1)", REBUILD_LOCK)
-        process = replay(assessment_env)
-        output, _ = await asyncio.to_thread(process.communicate, timeout=120)
+        refused = await assessment_env.cli("replay", expect=3, seconds=120)
     finally:
         await holder.close()
-    assert process.returncode == 3
-    assert "another rebuild is running" in output
-    assert [(v, s) for v, s, _ in await versions_table(assessment_env.database_url)] == [
-        (1, "live")
-    ]
+    assert "another rebuild is running" in refused.stdout + refused.stderr
+    assert await version_states(assessment_env.database_url) == [(1, "live")]
 
 
 async def test_a_policy_change_yields_the_new_policys_warnings(
     assessment_env: AssessmentEnv, tmp_path: Path
 ) -> None:
     history = events(3000, seed=15)
-    client = await started_service(assessment_env, history)
-    strict = tmp_path / "strict.toml"
-    strict.write_text(
-        default_policy_path()
-        .read_text(encoding="utf-8")
-        .replace('version = "2026.1"', 'version = "2026.1-strict"')
-        .replace("monthly_limit = 3", "monthly_limit = 2"),
-        encoding="utf-8",
-    )
-    process = replay(assessment_env, "--policy", str(strict))
-    output, _ = await asyncio.to_thread(process.communicate, timeout=300)
-    assert process.returncode == 0, output
+    client = await assessment_env.serving(history)
+    strict = stricter_policy(tmp_path)
+    replayed = await assessment_env.cli("replay", "--policy", str(strict))
 
     status = (await client.get("/v1/status")).json()
     warnings = []
@@ -360,31 +290,21 @@ async def test_a_policy_change_yields_the_new_policys_warnings(
         [w for w in default.warnings if w.rule is WarningRule.ATTENDANCE]
     ), "a lower limit issues more attendance warnings"
     assert len(attendance) == len(expected_attendance)
-    assert "added" in output
+    assert "added" in replayed.stdout
 
 
 async def test_a_what_if_leaves_live_untouched_and_a_later_switch_catches_up_and_feeds(
     assessment_env: AssessmentEnv, tmp_path: Path
 ) -> None:
     history = events(3000, seed=17)
-    client = await started_service(assessment_env, history)
+    client = await assessment_env.serving(history)
     before = (await client.get("/v1/warnings", params={"limit": 500})).json()["items"]
-    strict = tmp_path / "strict.toml"
-    strict.write_text(
-        default_policy_path()
-        .read_text(encoding="utf-8")
-        .replace('version = "2026.1"', 'version = "2026.1-strict"')
-        .replace("monthly_limit = 3", "monthly_limit = 2"),
-        encoding="utf-8",
-    )
-    what_if = replay(assessment_env, "--policy", str(strict), "--no-switch")
-    output, _ = await asyncio.to_thread(what_if.communicate, timeout=300)
-    assert what_if.returncode == 0, output
-    assert "version 2 is built, not live" in output
-    assert "versions switch 2" in output
-    assert "change feed: 0 changes" in output
-    table = await versions_table(assessment_env.database_url)
-    assert [(v, state) for v, state, _ in table] == [(1, "live"), (2, "ready")]
+    strict = stricter_policy(tmp_path)
+    what_if = await assessment_env.cli("replay", "--policy", str(strict), "--no-switch")
+    assert "version 2 is built, not live" in what_if.stdout
+    assert "versions switch 2" in what_if.stdout
+    assert "change feed: 0 changes" in what_if.stdout
+    assert await version_states(assessment_env.database_url) == [(1, "live"), (2, "ready")]
     assert (await client.get("/v1/status")).json()["policy_version"] == "2026.1"
     assert (await client.get("/v1/warnings", params={"limit": 500})).json()["items"] == before
 
@@ -393,34 +313,15 @@ async def test_a_what_if_leaves_live_untouched_and_a_later_switch_catches_up_and
     await publish_recorded(assessment_env.kafka, assessment_env.topics.events, more)
     await wait_for(lambda: caught_up(client, 3300), timeout=120, what="live catch-up")
 
-    switching = await asyncio.to_thread(
-        subprocess.run,  # our own console script
-        [str(BIN / "assessment"), "versions", "switch", "2"],
-        env=assessment_env.processes[0].env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert switching.returncode == 0, switching.stdout + switching.stderr
+    switching = await assessment_env.cli("versions", "switch", "2")
     assert "version 2 is live" in switching.stdout
     queued = int(switching.stdout.split("change feed: ")[1].split(" ")[0])
     assert queued > 0, "the stricter policy's new warnings reach the change feed"
-    table = await versions_table(assessment_env.database_url)
-    assert [(v, state) for v, state, _ in table] == [(1, "ready"), (2, "live")]
+    assert await version_states(assessment_env.database_url) == [(1, "ready"), (2, "live")]
     status = (await client.get("/v1/status")).json()
     assert status["policy_version"] == "2026.1-strict"
     await wait_for(lambda: caught_up(client, 3300), timeout=60, what="the switched version")
 
-    refused = await asyncio.to_thread(
-        subprocess.run,
-        [str(BIN / "assessment"), "versions", "switch", "2"],
-        env=assessment_env.processes[0].env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    refused = await assessment_env.cli("versions", "switch", "2", expect=1, seconds=120)
     await client.aclose()
-    assert refused.returncode == 1
     assert "only a ready version" in refused.stdout + refused.stderr

@@ -9,13 +9,12 @@ from __future__ import annotations
 import random
 from typing import Any
 
-import asyncpg
 import pytest
 
 from bench.generator import Generator
-from tests.support.assessment_env import AssessmentEnv, caught_up, oracle
+from tests.support.assessment_env import AssessmentEnv, caught_up, oracle_rows, records_folded
 from tests.support.kafka import publish_recorded
-from tests.support.projections import live_schema, ranking_counts, read_projection
+from tests.support.projections import connected, live_schema, ranking_counts, read_projection
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
@@ -77,30 +76,16 @@ async def test_two_instances_fold_a_history_spread_over_partitions_exactly(
     async with assessment_env.client(two) as client:
         metrics.append((await client.get("/metrics")).text)
 
-    expected = oracle(standing)
-    conn = await asyncpg.connect(assessment_env.database_url)
-    try:
+    async with connected(assessment_env.database_url) as conn:
         schema = await live_schema(conn)
         projection = await read_projection(conn, schema)
         kept, counted = await ranking_counts(conn, schema)
         parked = await conn.fetchval(
             "SELECT count(*) FROM assessment.deadletters WHERE reason = 'conflicting_duplicate'"
         )
-    finally:
-        await conn.close()
-    assert projection.rows() == (
-        list(expected.warnings),
-        list(expected.alerts),
-        list(expected.complaints),
-    )
+    assert projection.rows() == oracle_rows(standing)
     assert projection.events == len(standing)  # each pair counted once
     assert kept == counted
     assert parked == 20  # the later copy of each moved filing, once
     for text in metrics:  # both instances folded: they ran side by side
-        folded = [
-            line
-            for line in text.splitlines()
-            if line.startswith('assessment_records_total{outcome="folded"}')
-        ]
-        assert folded, text[-2000:]
-        assert float(folded[0].split()[-1]) > 0
+        assert records_folded(text) > 0
