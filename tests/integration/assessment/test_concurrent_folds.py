@@ -22,14 +22,13 @@ from services.assessment.adapters.fold_locks import (
     SCOPE_LOCK_CLASS,
     UNIT_LOCK_CLASS,
 )
-from services.assessment.adapters.schema import migrate_control, migrate_projection
 from services.assessment.adapters.writer import ProjectionWriter
 from services.assessment.domain.policy import load_default_policy
 from services.assessment.domain.records import Record
 from services.assessment.service_layer.folding import Folded, fold
 from shared.events import Event, dump_event, stamp
 from tests.support.events import complaint_filed, complaint_resolved
-from tests.support.projections import ranking_counts, read_projection
+from tests.support.projections import migrated_version, ranking_counts, read_projection
 from tests.support.waiting import wait_for
 from tests.unit.assessment.service_layer.test_folding_properties import oracle_of
 
@@ -111,9 +110,7 @@ async def live(scratch_database_url: str) -> AsyncIterator[Live]:
     pool = await asyncpg.create_pool(scratch_database_url, min_size=1, max_size=8)
     assert pool is not None
     async with pool.acquire() as conn:
-        await migrate_control(conn)
-        version = await versions.create_version(conn, policy=POLICY, state="live")
-        await migrate_projection(conn, version.schema_name)
+        version = await migrated_version(conn, policy=POLICY, state="live")
     writer = ProjectionWriter(pool, deadletter_topic="assessment.deadletter.v1",
                               changes_topic=CHANGES)  # fmt: skip
     setup = Live(pool, writer, version.schema_name, version.version)
@@ -283,9 +280,7 @@ async def test_a_live_transaction_rolled_back_by_a_deadlock_is_run_again(
     pool = await asyncpg.create_pool(scratch_database_url, min_size=2, max_size=4)
     assert pool is not None
     async with pool.acquire() as conn:
-        await migrate_control(conn)
-        version = await versions.create_version(conn, policy=POLICY, state="live")
-        await migrate_projection(conn, version.schema_name)
+        await migrated_version(conn, policy=POLICY, state="live")
     rollbacks: list[int] = []
     writer = ProjectionWriter(pool, on_rollback=lambda: rollbacks.append(1))
     both_hold_one = asyncio.Barrier(2)

@@ -12,14 +12,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.assessment.adapters import versions
-from services.assessment.adapters.schema import migrate_control, migrate_projection
 from services.assessment.adapters.writer import ProjectionWriter
 from services.assessment.domain.policy import load_default_policy
 from services.assessment.service_layer.folding import fold
 from shared.events import Event
 from tests.support.histories import histories
-from tests.support.projections import ranking_counts, read_projection
+from tests.support.projections import migrated_version, ranking_counts, read_projection
 from tests.unit.assessment.service_layer.test_folding_properties import oracle_of, to_records
 
 pytestmark = pytest.mark.integration
@@ -33,9 +31,7 @@ async def fold_into_new_version(
     assert pool is not None
     try:
         async with pool.acquire() as conn:
-            await migrate_control(conn)
-            version = await versions.create_version(conn, policy=POLICY, state="building")
-            await migrate_projection(conn, version.schema_name)
+            version = await migrated_version(conn, policy=POLICY, state="building")
         writer = ProjectionWriter(pool)
         for batch in batches:
             async with writer.version(version) as tx:

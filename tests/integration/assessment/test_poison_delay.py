@@ -21,15 +21,14 @@ import orjson
 import pytest
 
 from bench.generator import Generator, recorded
-from services.assessment.adapters import versions
 from services.assessment.adapters.db import is_environment_error
-from services.assessment.adapters.schema import migrate_control, migrate_projection
 from services.assessment.adapters.writer import ProjectionWriter, WriteTx
 from services.assessment.domain.event_facts import FactBatch
 from services.assessment.domain.policy import load_default_policy
 from services.assessment.domain.records import Record
 from services.assessment.service_layer.folding import Folded, fold
 from services.assessment.service_layer.resilience import IsolatingFold, Position
+from tests.support.projections import migrated_version
 
 pytestmark = pytest.mark.integration
 POLICY = load_default_policy()
@@ -79,9 +78,7 @@ async def fold_seconds(url: str, poison: str | None, n: int = N) -> tuple[float,
     assert pool is not None
     try:
         async with pool.acquire() as conn:
-            await migrate_control(conn)
-            version = await versions.create_version(conn, policy=POLICY, state="building")
-            await migrate_projection(conn, version.schema_name)
+            version = await migrated_version(conn, policy=POLICY, state="building")
         writer = ProjectionWriter(pool, deadletter_topic="measure.deadletter")
         batch, poisoned_id = records(poison, n)
 
