@@ -5,6 +5,7 @@ and collective warnings and leadership accountability appear."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any, TypedDict, TypeVar
 
 from hypothesis import strategies as st
 
@@ -61,15 +62,30 @@ def instants(draw: st.DrawFn) -> datetime:
     return when.astimezone(draw(st.sampled_from(OFFSETS)))
 
 
-@st.composite
-def complaint_filed(draw: st.DrawFn) -> Event:
-    return ComplaintFiled(
+class _Envelope(TypedDict):
+    id: str
+    source: str
+    occurred_at: datetime
+    unit_id: str
+    staff_id: str | None
+
+
+def _envelope(draw: st.DrawFn, *, source: str | None = None) -> _Envelope:
+    """An event's id, source (drawn unless given), instant, unit and staff member."""
+    return _Envelope(
         id=draw(ids),
-        type="complaint.filed",
-        source=draw(sources),
+        source=source or draw(sources),
         occurred_at=draw(instants()),
         unit_id=draw(units),
         staff_id=draw(maybe_staff),
+    )
+
+
+@st.composite
+def complaint_filed(draw: st.DrawFn) -> Event:
+    return ComplaintFiled(
+        type="complaint.filed",
+        **_envelope(draw),
         data=ComplaintFiledData(
             complaint_id=draw(st.sampled_from(COMPLAINTS)),
             channel=draw(st.sampled_from(Channel)),
@@ -83,12 +99,8 @@ def complaint_filed(draw: st.DrawFn) -> Event:
 @st.composite
 def complaint_resolved(draw: st.DrawFn) -> Event:
     return ComplaintResolved(
-        id=draw(ids),
         type="complaint.resolved",
-        source=draw(sources),
-        occurred_at=draw(instants()),
-        unit_id=draw(units),
-        staff_id=draw(maybe_staff),
+        **_envelope(draw),
         data=ComplaintResolvedData(
             complaint_id=draw(st.sampled_from(COMPLAINTS)),
             outcome=draw(st.sampled_from((*Outcome, Outcome.SUBSTANTIATED, Outcome.SUBSTANTIATED))),
@@ -131,12 +143,8 @@ def inspection(draw: st.DrawFn) -> Event:
 @st.composite
 def commendation(draw: st.DrawFn) -> Event:
     return CommendationRecorded(
-        id=draw(ids),
         type="commendation.recorded",
-        source="hr-awards",
-        occurred_at=draw(instants()),
-        unit_id=draw(units),
-        staff_id=draw(maybe_staff),
+        **_envelope(draw, source="hr-awards"),
         data=CommendationRecordedData(
             commendation_id=draw(ids),
             kind=draw(st.sampled_from(CommendationKind)),
@@ -148,6 +156,15 @@ def commendation(draw: st.DrawFn) -> Event:
 def _distinct(events: list[Event]) -> list[Event]:
     """One event per (source, id): the contract's identity."""
     return list({event.key: event for event in events}.values())
+
+
+_Complaint = TypeVar("_Complaint", ComplaintFiled, ComplaintResolved)
+
+
+def _about(event: _Complaint, complaint_id: str, **update: Any) -> _Complaint:
+    """`event` about complaint `complaint_id` (and with `update`'s fields)."""
+    data = event.data.model_copy(update={"complaint_id": complaint_id})
+    return event.model_copy(update={**update, "data": data})
 
 
 def _near(base: datetime, minutes: int, offset: timezone) -> datetime:
@@ -193,29 +210,17 @@ def complaint_case(draw: st.DrawFn) -> list[Event]:
     complaint_id = draw(st.sampled_from(COMPLAINTS))
     filed = draw(complaint_filed())
     assert isinstance(filed, ComplaintFiled)
-    filed = filed.model_copy(
-        update={"data": filed.data.model_copy(update={"complaint_id": complaint_id})}
-    )
+    filed = _about(filed, complaint_id)
     events: list[Event] = [filed]
     if draw(st.booleans()):
         refiled = draw(complaint_filed())
         assert isinstance(refiled, ComplaintFiled)
-        events.append(
-            refiled.model_copy(
-                update={"data": refiled.data.model_copy(update={"complaint_id": complaint_id})}
-            )
-        )
+        events.append(_about(refiled, complaint_id))
     for _ in range(draw(st.integers(min_value=0, max_value=3))):
         verdict = draw(complaint_resolved())
         assert isinstance(verdict, ComplaintResolved)
-        events.append(
-            verdict.model_copy(
-                update={
-                    "unit_id": filed.unit_id if draw(st.booleans()) else verdict.unit_id,
-                    "data": verdict.data.model_copy(update={"complaint_id": complaint_id}),
-                }
-            )
-        )
+        unit = filed.unit_id if draw(st.booleans()) else verdict.unit_id
+        events.append(_about(verdict, complaint_id, unit_id=unit))
     return events
 
 

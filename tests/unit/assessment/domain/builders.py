@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cache
+from typing import TypedDict
 
 from services.assessment.domain.facts import ComplaintFiling, ComplaintVerdict, EventKey, Finding
 from services.assessment.domain.policy import Policy, load_default_policy
@@ -33,6 +34,33 @@ def at(text: str) -> datetime:
     return instant
 
 
+def event_key(when: str, event_id: str, source: str) -> EventKey:
+    """A fact's key: when it occurred (RFC 3339 text), its event id and its source."""
+    return EventKey(occurred_at=at(when), event_id=event_id, source=source)
+
+
+class _Issued(TypedDict):
+    issued_at: datetime
+    evidence: tuple[str, ...]
+    status: Status
+    policy_version: str
+    scope: str
+    revoked_at: datetime | None
+
+
+def _issued(result_id: str, issued: str, revoked: str | None) -> _Issued:
+    """What a test warning and a test alert have alike: issued at `issued`, revoked at
+    `revoked` when given, one piece of evidence and a scope of their own."""
+    return _Issued(
+        issued_at=at(issued),
+        evidence=(f"ev-{result_id}",),
+        status=Status.ACTIVE if revoked is None else Status.REVOKED,
+        policy_version="test",
+        scope=f"test:{result_id}",
+        revoked_at=at(revoked) if revoked else None,
+    )
+
+
 def filing(
     complaint_id: str = "c1",
     *,
@@ -46,7 +74,7 @@ def filing(
     source: str = "hotline-95598",
 ) -> ComplaintFiling:
     return ComplaintFiling(
-        key=EventKey(occurred_at=at(when), event_id=event_id, source=source),
+        key=event_key(when, event_id, source),
         complaint_id=complaint_id,
         unit_id=unit,
         staff_id=staff,
@@ -69,7 +97,7 @@ def verdict(
     source: str = "hotline-95598",
 ) -> ComplaintVerdict:
     return ComplaintVerdict(
-        key=EventKey(occurred_at=at(when), event_id=event_id, source=source),
+        key=event_key(when, event_id, source),
         complaint_id=complaint_id,
         unit_id=unit,
         staff_id=staff,
@@ -91,7 +119,7 @@ def finding(
     source: str = "attendance",
 ) -> Finding:
     return Finding(
-        key=EventKey(occurred_at=at(when), event_id=event_id, source=source),
+        key=event_key(when, event_id, source),
         position=position,
         inspection_id=f"insp-{event_id}",
         unit_id=unit,
@@ -116,12 +144,7 @@ def warning(
         unit_id=unit,
         rule=rule,
         period=issued[:7],
-        issued_at=at(issued),
-        evidence=(f"ev-{warning_id}",),
-        status=Status.ACTIVE if revoked is None else Status.REVOKED,
-        policy_version="test",
-        scope=f"test:{warning_id}",
-        revoked_at=at(revoked) if revoked else None,
+        **_issued(warning_id, issued, revoked),
     )
 
 
@@ -140,10 +163,5 @@ def collective(
         rule=rule,
         level=ALERT_LEVELS[rule],
         year=year,
-        issued_at=at(issued),
-        evidence=(f"ev-{alert_id}",),
-        status=Status.ACTIVE if revoked is None else Status.REVOKED,
-        policy_version="test",
-        scope=f"test:{alert_id}",
-        revoked_at=at(revoked) if revoked else None,
+        **_issued(alert_id, issued, revoked),
     )
