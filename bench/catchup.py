@@ -23,16 +23,16 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from bench.rebuild_bench import ceiling, drop_database, scratch_database, write_history
-from shared.kafka_client import KafkaConnection, aiokafka_options
-from shared.kafka_topics import delete_topics, ensure_topics, platform_topics, topic_partitions
+from shared.kafka_client import KafkaConnection
+from shared.kafka_topics import delete_topics, ensure_topics, platform_topics
 from shared.settings import KafkaSettings, load_settings
 from shared.tokens import token_digest
 from shared.topics import TopicNames
 from tests.support.processes import ServiceProcess, assessment_process
 from tests.support.stack import free_port
+from tests.support.topics import end_offsets
 
 PARTITIONS = 6
 POLL_S = 0.05
@@ -136,26 +136,12 @@ async def measure_catchup(
     }
 
 
-async def end_offsets(kafka: KafkaConnection, topic: str) -> dict[int, int]:
-    partitions = [
-        TopicPartition(topic, p) for p in await topic_partitions(kafka=kafka, topic=topic)
-    ]
-    consumer = AIOKafkaConsumer(**aiokafka_options(kafka), enable_auto_commit=False)
-    await consumer.start()
-    try:
-        ends = await consumer.end_offsets(partitions)
-    finally:
-        await consumer.stop()
-    return {tp.partition: end for tp, end in ends.items()}
-
-
 async def _wait_folded(
     conn: asyncpg.Connection, schema: str, topic: str, ends: dict[int, int], timeout_s: float
 ) -> tuple[float, float]:
     """(when the first record was seen folded, when the last was), perf_counter."""
     deadline = time.perf_counter() + timeout_s
     first: float | None = None
-    wanted = {p: end for p, end in ends.items() if end > 0}
     while time.perf_counter() < deadline:
         rows = await conn.fetch(
             f'SELECT partition, "offset" FROM {schema}.positions WHERE topic = $1', topic
@@ -164,7 +150,7 @@ async def _wait_folded(
         positions = {r["partition"]: r["offset"] for r in rows}
         if positions and first is None:
             first = now
-        if all(positions.get(p, -1) + 1 >= end for p, end in wanted.items()):
+        if all(positions.get(p, -1) + 1 >= end for p, end in ends.items()):
             return (first or now), now
         await asyncio.sleep(POLL_S)
     raise TimeoutError(f"not caught up after {timeout_s:.0f} s")
