@@ -30,8 +30,17 @@ ROOT = Path(__file__).resolve().parents[2]
 STACK = ROOT / "stack"
 
 
-def run_script(script: str, *args: str, env: dict[str, str] | None = None) -> str:
-    merged = {**os.environ, **(env or {})}
+def run_script(
+    script: str,
+    *args: str,
+    env: dict[str, str] | None = None,
+    without: tuple[str, ...] = (),
+    what: str | None = None,
+) -> str:
+    """stack/<script> <args> with this process's environment less the variables named in
+    `without`, plus `env`; returns its output. A failure raises, naming `what` (default:
+    the command) with the script's output."""
+    merged = {k: v for k, v in os.environ.items() if k not in without} | (env or {})
     done = subprocess.run(
         [str(STACK / script), *args],
         env=merged,
@@ -41,7 +50,8 @@ def run_script(script: str, *args: str, env: dict[str, str] | None = None) -> st
         timeout=300,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"stack/{script} {' '.join(args)} failed:\n{done.stderr}{done.stdout}")
+        failed = what or f"stack/{script} {' '.join(args)}"
+        raise RuntimeError(f"{failed} failed:\n{done.stderr}{done.stdout}")
     return done.stdout.strip()
 
 
@@ -227,17 +237,13 @@ class PrivateBroker:
 
     def _run(self, action: str) -> None:
         # Without KAFKA_BOOTSTRAP, or the script would defer to that broker.
-        env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP"}
-        done = subprocess.run(
-            [str(STACK / "kafka.sh"), action],
-            env={**env, **self._env},
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=300,
+        run_script(
+            "kafka.sh",
+            action,
+            env=self._env,
+            without=("KAFKA_BOOTSTRAP",),
+            what=f"private broker {action}",
         )
-        if done.returncode != 0:
-            raise RuntimeError(f"private broker {action} failed:\n{done.stderr}")
 
     def start(self) -> None:
         self._run("start")
@@ -285,19 +291,14 @@ class PrivateCluster:
         return self.nodes[node_id - 1]
 
     def run(self, action: str, *, node: int | None = None) -> None:
-        env = {k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP", "KAFKA_NODE")}
-        env |= self._env | ({"KAFKA_NODE": str(node)} if node is not None else {})
-        done = subprocess.run(
-            [str(STACK / "kafka.sh"), action],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=300,
+        where = "" if node is None else f" (node {node})"
+        run_script(
+            "kafka.sh",
+            action,
+            env=self._env | ({"KAFKA_NODE": str(node)} if node is not None else {}),
+            without=("KAFKA_BOOTSTRAP", "KAFKA_NODE"),
+            what=f"private cluster {action}{where}",
         )
-        if done.returncode != 0:
-            where = "" if node is None else f" (node {node})"
-            raise RuntimeError(f"private cluster {action}{where} failed:\n{done.stderr}")
 
     def start(self) -> None:
         """Starts every node that is not running."""
@@ -387,18 +388,13 @@ class PrivatePostgres:
         self._env = {"STACK_DIR": str(self.stack_dir), "PG_PORT": str(self.port), **(env or {})}
 
     def _run(self, action: str) -> str:
-        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-        done = subprocess.run(
-            [str(STACK / "postgres.sh"), action],
-            env={**env, **self._env},
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=300,
+        return run_script(
+            "postgres.sh",
+            action,
+            env=self._env,
+            without=("DATABASE_URL",),
+            what=f"private postgres {action}",
         )
-        if done.returncode != 0:
-            raise RuntimeError(f"private postgres {action} failed:\n{done.stderr}{done.stdout}")
-        return done.stdout.strip()
 
     @property
     def url(self) -> str:
