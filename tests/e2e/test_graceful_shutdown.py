@@ -17,14 +17,12 @@ from bench.generator import Generator
 from services.assessment.adapters.versions import WRITER_LOCK_CLASS
 from shared.events import parse_recorded
 from shared.kafka_client import KafkaConnection
-from shared.tokens import token_digest
 from shared.topics import TopicNames
 from tests.support.assessment_env import AssessmentEnv, caught_up
 from tests.support.events import complaint_filed, to_json
 from tests.support.kafka import publish_recorded
-from tests.support.processes import intake_process
+from tests.support.processes import lone_intake
 from tests.support.projections import live_schema
-from tests.support.stack import free_port
 from tests.support.topics import committed_offsets, group_members, read_topic
 from tests.support.waiting import wait_for
 
@@ -54,16 +52,8 @@ async def test_intake_finishes_the_request_in_flight_and_takes_no_new_ones(
     kafka: KafkaConnection, unique: str, tmp_path: Path
 ) -> None:
     prefix = f"term{unique}."
-    intake = intake_process(
-        env={
-            **kafka.environment(),
-            "KAFKA_TOPIC_PREFIX": prefix,
-            "TOPIC_PARTITIONS": "1",
-            "INTAKE_RAW_GROUP": f"raw-{unique}",
-        },
-        port=free_port(),
-        tokens=f"{token_digest(TOKEN)}=*",
-        log=tmp_path / "intake.log",
+    intake = lone_intake(
+        kafka, prefix=prefix, raw_group=f"raw-{unique}", token=TOKEN, log=tmp_path / "intake.log"
     )
     intake.start().wait_ready()
     events = [complaint_filed() for _ in range(20)]

@@ -12,14 +12,13 @@ import pytest
 
 from bench.generator import Generator
 from shared.events import parse_recorded
-from shared.tokens import token_digest
 from shared.topics import TopicNames
 from tests.support.assessment_env import AssessmentEnv, caught_up
 from tests.support.events import complaint_filed, to_wire
 from tests.support.kafka import publish_recorded
-from tests.support.processes import ServiceProcess, intake_process
+from tests.support.processes import ServiceProcess, lone_intake
 from tests.support.proxy import TcpProxy
-from tests.support.stack import PrivateBroker, free_port
+from tests.support.stack import PrivateBroker
 from tests.support.topics import read_topic
 from tests.support.waiting import wait_for
 
@@ -44,16 +43,8 @@ async def test_intake_starts_without_kafka_and_connects_when_it_comes_up(
     kafka = private_broker.kafka  # its admin's connection, while it runs
     private_broker.stop()
     prefix = f"any{unique}."
-    intake = intake_process(
-        env={
-            **kafka.environment(),
-            "KAFKA_TOPIC_PREFIX": prefix,
-            "TOPIC_PARTITIONS": "1",
-            "INTAKE_RAW_GROUP": f"raw-{unique}",
-        },
-        port=free_port(),
-        tokens=f"{token_digest(TOKEN)}=*",
-        log=tmp_path / "intake.log",
+    intake = lone_intake(
+        kafka, prefix=prefix, raw_group=f"raw-{unique}", token=TOKEN, log=tmp_path / "intake.log"
     ).start()
     try:
         async with httpx.AsyncClient(base_url=base_url(intake), timeout=10) as client:

@@ -10,6 +10,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+from shared.kafka_client import KafkaConnection
+from shared.tokens import token_digest
+from tests.support.stack import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
@@ -108,5 +112,23 @@ def intake_process(
         [str(BIN / "intake"), "serve"],
         env={**env, "INTAKE_PORT": str(port), "INTAKE_TOKENS": tokens, **(extra or {})},
         port=port,
+        log=log,
+    )
+
+
+def lone_intake(
+    kafka: KafkaConnection, *, prefix: str, raw_group: str, token: str, log: Path
+) -> ServiceProcess:
+    """`intake serve` on a free port and topics of its own (`prefix`, one partition),
+    taking `token` for any source (not started)."""
+    return intake_process(
+        env={
+            **kafka.environment(),
+            "KAFKA_TOPIC_PREFIX": prefix,
+            "TOPIC_PARTITIONS": "1",
+            "INTAKE_RAW_GROUP": raw_group,
+        },
+        port=free_port(),
+        tokens=f"{token_digest(token)}=*",
         log=log,
     )
