@@ -368,7 +368,7 @@ class PgProjectionStore:
     async def replace_warnings(
         self, scopes: Collection[str], warnings: Sequence[Warning]
     ) -> list[Warning]:
-        rows = await self._conn.fetch(self._sql.delete_warnings, list(scopes))
+        rows = await self._conn.fetch(self._sql.delete_warnings, list(scopes)) if scopes else []
         replaced = [warning_from_row(r) for r in rows]
         if warnings:
             columns = _columns([warning_row(w) for w in warnings], 12)
@@ -379,7 +379,7 @@ class PgProjectionStore:
         return replaced
 
     async def replace_alerts(self, scopes: Collection[str], alerts: Sequence[Alert]) -> list[Alert]:
-        rows = await self._conn.fetch(self._sql.delete_alerts, list(scopes))
+        rows = await self._conn.fetch(self._sql.delete_alerts, list(scopes)) if scopes else []
         replaced = [alert_from_row(r) for r in rows]
         if alerts:
             await self._insert_alerts([alert_row(a, self._tz) for a in alerts])
