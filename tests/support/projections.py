@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from services.assessment.adapters.db import Connection
-from services.assessment.adapters.projection_store import alert_from_row, warning_from_row
+from services.assessment.adapters.projection_rows import alert_from_row, warning_from_row
 from services.assessment.adapters.schema import checked_schema
 from services.assessment.adapters.versions import event_count
 from services.assessment.domain.results import Alert, ComplaintState, Warning

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from services.assessment.adapters.db import Connection
-from services.assessment.adapters.projection_store import (
+from services.assessment.adapters.projection_rows import (
     alert_row,
     collective_from_row,
     complaint_row,
