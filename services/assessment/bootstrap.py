@@ -30,7 +30,7 @@ from services.assessment.adapters.db import (
 )
 from services.assessment.adapters.kafka_log import EndOffsets, HistoryReader
 from services.assessment.adapters.outbox import OutboxRelay
-from services.assessment.adapters.projection_store import sql_for
+from services.assessment.adapters.projection_sql import sql_for
 from services.assessment.adapters.read_model import NoLiveVersionError, ReadModel
 from services.assessment.adapters.rebuild_store import PgRebuildStore
 from services.assessment.adapters.schema import (

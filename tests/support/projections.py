@@ -12,7 +12,7 @@ import asyncpg
 
 from services.assessment.adapters import versions
 from services.assessment.adapters.db import Connection
-from services.assessment.adapters.projection_store import alert_from_row, warning_from_row
+from services.assessment.adapters.projection_rows import alert_from_row, warning_from_row
 from services.assessment.adapters.schema import checked_schema, migrate_control, migrate_projection
 from services.assessment.adapters.versions import event_count
 from services.assessment.domain.policy import Policy

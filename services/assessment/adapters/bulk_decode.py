@@ -25,7 +25,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from services.assessment.adapters.projection_store import fact_rows
+from services.assessment.adapters.projection_rows import fact_rows
 from services.assessment.domain.event_facts import facts_from_events
 from services.assessment.domain.records import decode_value_fast, digest_of, store_problem
 from services.assessment.service_layer.rebuild_ports import DecodedChunk

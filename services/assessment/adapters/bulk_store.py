@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import io
 import itertools
+import re
 from collections.abc import AsyncIterator, Collection, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,7 +18,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from services.assessment.adapters.db import Connection
-from services.assessment.adapters.projection_store import (
+from services.assessment.adapters.projection_rows import (
     alert_row,
     collective_from_row,
     complaint_row,
@@ -172,9 +173,36 @@ async def drop_secondary_indexes(conn: Connection, schema: str) -> list[str]:
     return [row["indexdef"] for row in rows]
 
 
-async def create_indexes(conn: Connection, definitions: Sequence[str]) -> None:
+FACT_TABLES_AND_IDS = (*FACT_TABLES, "event_ids")
+
+
+async def finish_tables(
+    conn: Connection, schema: str, definitions: Sequence[str], *, facts: bool
+) -> None:
+    """The indexes among `definitions` (drop_secondary_indexes') of the version's fact
+    tables (`facts`) or of its other tables, then those tables' planner statistics: the
+    facts are finished while the results are still being evaluated. Without statistics
+    a version built in bulk would go live unanalyzed (autovacuum gathers them only
+    later), and the first dashboard requests after a replay took several times longer."""
+    s = checked_schema(schema)
     for definition in definitions:
-        await conn.execute(definition)
+        if (_indexed_table(definition, s) in FACT_TABLES_AND_IDS) == facts:
+            await conn.execute(definition)
+    tables = [
+        row["tablename"]
+        for row in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = $1", s)
+        if (row["tablename"] in FACT_TABLES_AND_IDS) == facts
+    ]
+    if tables:
+        await conn.execute("ANALYZE " + ", ".join(f"{s}.{ident(table)}" for table in tables))
+
+
+def _indexed_table(definition: str, schema: str) -> str:
+    """The table of a definition as pg_indexes writes it: `... ON [ONLY] schema.table ...`."""
+    found = re.search(rf" ON (?:ONLY )?{schema}\.(\w+) ", definition)
+    if found is None:
+        raise ValueError(f"not an index definition of {schema}: {definition!r}")
+    return found.group(1)
 
 
 # The statement triggers that keep ranking_counts, on each of these tables (migration 006).
@@ -215,17 +243,6 @@ async def count_results(conn: Connection, schema: str) -> None:
         )
         for table, trigger in itertools.product(COUNTED, COUNTING):
             await conn.execute(f"ALTER TABLE {s}.{table} ENABLE TRIGGER {trigger}")
-
-
-async def analyze(conn: Connection, schema: str) -> None:
-    """Planner statistics for every table of the version: built in bulk, it would go live
-    without any (autovacuum gathers them only later), and the planner would guess
-    meanwhile: the first dashboard requests after a replay took several times longer."""
-    s = checked_schema(schema)
-    tables = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = $1", s)
-    if tables:
-        names = ", ".join(f"{s}.{ident(row['tablename'])}" for row in tables)
-        await conn.execute(f"ANALYZE {names}")
 
 
 def in_part(column: str, part: Part) -> str:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from services.assessment.adapters.db import Connection
 from services.assessment.adapters.outbox import OutboxRecord, enqueue
-from services.assessment.adapters.projection_store import alert_from_row, warning_from_row
+from services.assessment.adapters.projection_rows import alert_from_row, warning_from_row
 from services.assessment.adapters.schema import checked_schema
 from services.assessment.domain.changes import Change, Result
 from services.assessment.service_layer.published import change_payload

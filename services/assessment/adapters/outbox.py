@@ -24,9 +24,7 @@ from shared.producer import ReplaceableProducer
 
 log = logging.getLogger(__name__)
 
-_ENQUEUE = """
-    INSERT INTO assessment.outbox (topic, key, value, header_names, header_values)
-    VALUES ($1, $2, $3, $4::text[], $5::bytea[])"""
+_COLUMNS = ("topic", "key", "value", "header_names", "header_values")
 _PENDING = """
     SELECT id, topic, key, value, header_names, header_values FROM assessment.outbox
     WHERE published_at IS NULL ORDER BY id LIMIT $1"""
@@ -45,11 +43,15 @@ class OutboxRecord:
 
 
 async def enqueue(conn: Connection, records: Sequence[OutboxRecord]) -> None:
-    """Add records to the outbox, inside the caller's transaction."""
-    if records:  # rare (dead letters): one statement, row by row
-        await conn.executemany(
-            _ENQUEUE,
-            [
+    """Add records to the outbox, inside the caller's transaction: one binary COPY (a
+    live batch queues a change-feed record per warning and alert it changed, hundreds at
+    a time; row by row that was one statement each). Ids follow the records' order."""
+    if records:
+        await conn.copy_records_to_table(
+            "outbox",
+            schema_name="assessment",
+            columns=_COLUMNS,
+            records=[
                 (r.topic, r.key, r.value, [n for n, _ in r.headers], [v for _, v in r.headers])
                 for r in records
             ],

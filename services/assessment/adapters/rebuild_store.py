@@ -30,11 +30,10 @@ class PgRebuildSession(versions.Catalogue):
     async def drop_secondary_indexes(self, version: Version) -> list[str]:
         return await bulk_store.drop_secondary_indexes(self._conn, version.schema_name)
 
-    async def create_indexes(self, definitions: Sequence[str]) -> None:
-        await bulk_store.create_indexes(self._conn, definitions)
-
-    async def analyze(self, version: Version) -> None:
-        await bulk_store.analyze(self._conn, version.schema_name)
+    async def finish_tables(
+        self, version: Version, definitions: Sequence[str], *, facts: bool
+    ) -> None:
+        await bulk_store.finish_tables(self._conn, version.schema_name, definitions, facts=facts)
 
     async def suspend_counts(self, version: Version) -> None:
         await bulk_store.suspend_counts(self._conn, version.schema_name)

@@ -18,7 +18,7 @@ import json
 import asyncpg
 
 from services.assessment.adapters.db import Connection
-from services.assessment.adapters.projection_store import sql_for
+from services.assessment.adapters.projection_sql import sql_for
 from services.assessment.adapters.schema import (
     checked_schema,
     migrate_projection,

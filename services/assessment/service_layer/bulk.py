@@ -11,6 +11,7 @@ result equals the incremental fold (tests compare the two), and memory stays bou
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections import deque
 from collections.abc import Callable
@@ -63,6 +64,24 @@ class _Loaded:
     chunk: DecodedChunk
 
 
+class DecodePool:
+    """The decode workers, started as soon as a rebuild knows it will load: spawned
+    processes import their modules (most of a second of CPU each) while this process
+    registers the version and connects to Kafka, instead of after."""
+
+    def __init__(self, decoding: Decoding, workers: int = DECODE_WORKERS) -> None:
+        self.decoding = decoding
+        self.workers = workers
+        self.executor = ProcessPoolExecutor(
+            max_workers=workers, mp_context=get_context("spawn"), initializer=decoding.start_worker
+        )
+        for _ in range(workers):  # no worker is idle yet: each submit spawns one
+            self.executor.submit(os.getpid)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+
 async def load_history(
     *,
     store: RebuildStore,
@@ -72,19 +91,20 @@ async def load_history(
     until: dict[int, int],
     time_zone: str,
     on_batch: Callable[[int], None],
-    workers: int = DECODE_WORKERS,
+    pool: DecodePool | None = None,
 ) -> Loaded:
     """Phase 1: every fact up to `until`.
 
     Worker processes validate and shape the records while this process reads Kafka and
-    COPYs the previous batch: the three overlap."""
+    COPYs the previous batch: the three overlap. With `pool` (started earlier), its
+    workers decode, and it is closed once the load is done."""
+    pool = pool or DecodePool(decoding)
+    workers = pool.workers
     queue: asyncio.Queue[_Loaded | None] = asyncio.Queue(maxsize=workers + 1)
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=get_context("spawn"), initializer=decoding.start_worker
-    ) as pool:
+    with contextlib.closing(pool):
         producer = asyncio.create_task(
             _decode_into(
-                queue, reader, until, pool, decoding.decode_chunk, workers=workers,
+                queue, reader, until, pool.executor, decoding.decode_chunk, workers=workers,
                 time_zone=time_zone,
             )
         )  # fmt: skip

@@ -102,9 +102,7 @@ async def project(
         complaint_ids=complaint_ids,
         scopes=[scope for r in replacements for scope in r.stored_scopes()],
     )
-    changed: set[UnitYear] = set()
-    for replacement in replacements:
-        changed |= await _write(store, replacement)
+    changed = await _write(store, replacements)
     await _refresh_unit_years(store, changed, policy)
     return Projected(len(new), len(complaint_ids), len(staff_periods), len(changed))
 
@@ -178,17 +176,22 @@ def _finding_results(
     return _Replacement(scopes=scopes, warnings=warnings, alerts=alerts, stored=gone)
 
 
-async def _write(store: ProjectionStore, replacement: _Replacement) -> set[UnitYear]:
-    """Replace the scopes' rows; the unit-years whose inputs changed."""
-    if not replacement.scopes:
-        return set()
-    if replacement.complaint_ids:
-        await store.replace_complaints(replacement.complaint_ids, replacement.complaints)
-    warnings, alerts = replacement.warnings, replacement.alerts
-    changed = _changed(await store.replace_warnings(replacement.scopes, warnings), warnings)
-    if replacement.with_alerts:
-        changed |= _changed(await store.replace_alerts(replacement.scopes, alerts), alerts)
-    return changed
+async def _write(store: ProjectionStore, replacements: list[_Replacement]) -> set[UnitYear]:
+    """Replace the scopes' rows, one statement per table for the whole batch (each
+    statement costs a round trip and a run of the ranking triggers); the unit-years
+    whose inputs changed. Only scopes that may hold rows are cleared: a new event's
+    findings hold none yet (the unit locks were found the same way)."""
+    complaint_ids = [cid for r in replacements for cid in r.complaint_ids]
+    if complaint_ids:
+        complaints = [state for r in replacements for state in r.complaints]
+        await store.replace_complaints(complaint_ids, complaints)
+    warnings = [w for r in replacements for w in r.warnings]
+    cleared = [scope for r in replacements for scope in r.stored_scopes()]
+    changed = _changed(await store.replace_warnings(cleared, warnings), warnings)
+    with_alerts = [r for r in replacements if r.with_alerts]
+    alerts = [a for r in with_alerts for a in r.alerts]
+    cleared = [scope for r in with_alerts for scope in r.stored_scopes()]
+    return changed | _changed(await store.replace_alerts(cleared, alerts), alerts)
 
 
 async def _refresh_unit_years(

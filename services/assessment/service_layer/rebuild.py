@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from services.assessment.domain.changes import diff
 from services.assessment.domain.policy import Policy
 from services.assessment.service_layer.bulk import (
+    DecodePool,
     evaluate_all,
     load_history,
     reconcile_conflicts,
@@ -116,6 +117,9 @@ class Build:
     plan: _Plan  # records (or events) done, for the progress bar and the report
     clock: _Stopwatch  # laps per phase
     deadletters: _Poisoned  # what could not be folded (the live fold parked it)
+    # Called once every fact is in: the database indexes and analyzes the fact tables
+    # meanwhile (the evaluation only reads them); otherwise that waits for the fill's end.
+    facts_complete: Callable[[], None]
 
 
 # Fills the new version's tables (their secondary indexes are dropped meanwhile): facts,
@@ -138,6 +142,13 @@ async def rebuild(
     the version is left 'ready' beside live (a what-if): the report compares it with
     live, nothing reaches readers or the change feed; `switch_to` may switch later."""
 
+    decoders: list[DecodePool] = []
+
+    def start_decoders() -> None:
+        # Spawned workers import for most of a second: they do it while the version is
+        # registered and Kafka connects, instead of after.
+        decoders.append(DecodePool(ports.decoding))
+
     async def fill(build: Build) -> None:
         # 1. The whole log as it stands now: every fact, then every scope once.
         store, version = ports.store, build.version
@@ -153,21 +164,28 @@ async def rebuild(
             until=until,
             time_zone=policy.time_zone,
             on_batch=build.plan.advance,
+            pool=decoders[0] if decoders else None,
         )
         await reconcile_conflicts(
             store=store, version=version, reader=reader, keys=loaded.conflicts
         )
         build.deadletters.count += loaded.poison + len(loaded.conflicts)
         build.clock.lap("load")
+        build.facts_complete()
         await evaluate_all(store=store, version=version, policy=policy)
         async with store.session() as session:
             await session.count_results(version)
         build.clock.lap("evaluate")
 
-    return await build_version(
-        ports=ports, reader=reader, policy=policy, changes_topic=changes_topic,
-        on_progress=on_progress, note=note, switch=switch, fill=fill,
-    )  # fmt: skip
+    try:
+        return await build_version(
+            ports=ports, reader=reader, policy=policy, changes_topic=changes_topic,
+            on_progress=on_progress, note=note, switch=switch, fill=fill,
+            on_locked=start_decoders,
+        )  # fmt: skip
+    finally:
+        for pool in decoders:
+            pool.close()
 
 
 async def build_version(
@@ -180,11 +198,12 @@ async def build_version(
     on_progress: Progress | None = None,
     note: str | None = None,
     switch: bool = True,
+    on_locked: Callable[[], None] | None = None,
 ) -> RebuildReport:
     """Under the rebuild lock: a new version with `policy`, filled by `fill`, indexed
     and analyzed; then caught up with live and switched to (the change feed learning
     the difference), or with `switch=False` left 'ready' beside live. `reader` (events.v1)
-    is needed only to switch."""
+    is needed only to switch. `on_locked` runs as soon as the lock is held."""
     if switch and reader is None:
         raise ValueError("switching needs the history reader (the catch-up reads events.v1)")
     started = time.monotonic()
@@ -193,6 +212,8 @@ async def build_version(
     if lock is None:
         raise RebuildRefusedError("another rebuild is running; try again when it ends")
     try:
+        if on_locked is not None:
+            on_locked()
         try:
             discarded = await _discard_abandoned_builds(lock.catalogue)
             version = await lock.catalogue.create_version(
@@ -245,12 +266,23 @@ async def _build_and_switch(
     clock = _Stopwatch(phases)
     async with store.session() as session:
         index_definitions = await session.drop_secondary_indexes(version)
-    await fill(Build(version, plan, clock, deadletters))
-    async with store.session() as session:
-        await session.create_indexes(index_definitions)
-        clock.lap("index")
-        await session.analyze(version)
-    clock.lap("analyze")
+    facts_finished: list[asyncio.Task[None]] = []
+
+    def facts_complete() -> None:
+        if not facts_finished:
+            facts_finished.append(
+                asyncio.create_task(_finish_tables(store, version, index_definitions, facts=True))
+            )
+
+    try:
+        await fill(Build(version, plan, clock, deadletters, facts_complete))
+        facts_complete()  # if the fill did not say so earlier
+        await _finish_tables(store, version, index_definitions, facts=False)
+        await facts_finished[0]
+    finally:
+        for task in facts_finished:
+            task.cancel()
+    clock.lap("index")
     if reader is None:
         async with store.session() as session:
             await session.set_state(version.version, "ready")
@@ -269,6 +301,13 @@ async def _build_and_switch(
         store, version, previous, plan=plan, poison=deadletters.count, started=started,
         discarded=discarded, phases=phases, published=published, switched=True,
     )  # fmt: skip
+
+
+async def _finish_tables(
+    store: RebuildStore, version: Version, definitions: list[str], *, facts: bool
+) -> None:
+    async with store.session() as session:
+        await session.finish_tables(version, definitions, facts=facts)
 
 
 async def switch_to(

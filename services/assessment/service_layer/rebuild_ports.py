@@ -189,7 +189,13 @@ class RebuildSession(VersionCatalogue, Protocol):
         """Drop every index but the primary keys; returns their definitions."""
         ...
 
-    async def create_indexes(self, definitions: Sequence[str]) -> None: ...
+    async def finish_tables(
+        self, version: Version, definitions: Sequence[str], *, facts: bool
+    ) -> None:
+        """Create the indexes among `definitions` of the fact tables (`facts`) or of the
+        other tables (results, counts), and gather those tables' planner statistics (built
+        in bulk, the version would otherwise go live without any)."""
+        ...
 
     async def suspend_counts(self, version: Version) -> None:
         """Stop keeping the monthly counts (ranking_counts) as results are written: the
@@ -199,11 +205,6 @@ class RebuildSession(VersionCatalogue, Protocol):
     async def count_results(self, version: Version) -> None:
         """The monthly counts of the version's results, in one set-based statement, and
         keep them again from now on (the catch-up and the live fold change results)."""
-        ...
-
-    async def analyze(self, version: Version) -> None:
-        """Planner statistics for every table of the version (built in bulk, it would
-        otherwise go live without any)."""
         ...
 
     async def diff_table(self, table: str, *, old: Version, new: Version) -> TableDiff: ...

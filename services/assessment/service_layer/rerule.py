@@ -76,6 +76,7 @@ async def rerule(
                 await session.suspend_counts(version)
             build.plan.total += events
             build.clock.lap("copy")
+            build.facts_complete()
             await _evaluate(store, ports.evaluating, pool, version, policy, workers)
             async with store.session() as session:
                 await session.count_results(version)

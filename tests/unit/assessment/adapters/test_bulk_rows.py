@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.assessment.adapters.bulk_decode import TABLES, table_rows
-from services.assessment.adapters.projection_store import fact_rows
+from services.assessment.adapters.projection_rows import fact_rows
 from services.assessment.domain.event_facts import facts_from_events
 from services.assessment.domain.records import decode_value, decode_value_fast, store_problem
 from shared.events import Event, content_digest
