@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import io
 import itertools
-import re
 from collections.abc import AsyncIterator, Collection, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,7 +31,7 @@ from services.assessment.adapters.schema import checked_schema, ident
 from services.assessment.domain.facts import ComplaintFiling, ComplaintVerdict, Finding
 from services.assessment.domain.results import Alert, ComplaintState, Warning
 from services.assessment.domain.unit_alerts import Timed, TimedCollective
-from services.assessment.service_layer.rebuild_ports import WHOLE, Part
+from services.assessment.service_layer.rebuild_ports import WHOLE, Index, Part
 from shared.catalogue import FindingCode
 
 PREFETCH = 10_000
@@ -158,10 +157,10 @@ async def load_through_staging(
     return {(r["source"], r["event_id"]) for r in conflicts}
 
 
-async def drop_secondary_indexes(conn: Connection, schema: str) -> list[str]:
-    """Drop every index but the primary keys; returns their definitions."""
+async def drop_secondary_indexes(conn: Connection, schema: str) -> list[Index]:
+    """Drop every index but the primary keys; returns them, to be built again."""
     rows = await conn.fetch(
-        """SELECT i.indexname, i.indexdef FROM pg_indexes i
+        """SELECT i.tablename, i.indexname, i.indexdef FROM pg_indexes i
            JOIN pg_class c ON c.relname = i.indexname
            JOIN pg_index x ON x.indexrelid = c.oid AND NOT x.indisprimary
            JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = i.schemaname
@@ -170,24 +169,24 @@ async def drop_secondary_indexes(conn: Connection, schema: str) -> list[str]:
     )
     for row in rows:
         await conn.execute(f"DROP INDEX {schema}.{row['indexname']}")
-    return [row["indexdef"] for row in rows]
+    return [Index(row["tablename"], row["indexdef"]) for row in rows]
 
 
 FACT_TABLES_AND_IDS = (*FACT_TABLES, "event_ids")
 
 
 async def finish_tables(
-    conn: Connection, schema: str, definitions: Sequence[str], *, facts: bool
+    conn: Connection, schema: str, indexes: Sequence[Index], *, facts: bool
 ) -> None:
-    """The indexes among `definitions` (drop_secondary_indexes') of the version's fact
-    tables (`facts`) or of its other tables, then those tables' planner statistics: the
+    """The `indexes` (drop_secondary_indexes') of the version's fact tables (`facts`) or
+    of its other tables, then those tables' planner statistics: the
     facts are finished while the results are still being evaluated. Without statistics
     a version built in bulk would go live unanalyzed (autovacuum gathers them only
     later), and the first dashboard requests after a replay took several times longer."""
     s = checked_schema(schema)
-    for definition in definitions:
-        if (_indexed_table(definition, s) in FACT_TABLES_AND_IDS) == facts:
-            await conn.execute(definition)
+    for index in indexes:
+        if (index.table in FACT_TABLES_AND_IDS) == facts:
+            await conn.execute(index.definition)
     tables = [
         row["tablename"]
         for row in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = $1", s)
@@ -195,14 +194,6 @@ async def finish_tables(
     ]
     if tables:
         await conn.execute("ANALYZE " + ", ".join(f"{s}.{ident(table)}" for table in tables))
-
-
-def _indexed_table(definition: str, schema: str) -> str:
-    """The table of a definition as pg_indexes writes it: `... ON [ONLY] schema.table ...`."""
-    found = re.search(rf" ON (?:ONLY )?{schema}\.(\w+) ", definition)
-    if found is None:
-        raise ValueError(f"not an index definition of {schema}: {definition!r}")
-    return found.group(1)
 
 
 # The statement triggers that keep ranking_counts, on each of these tables (migration 006).

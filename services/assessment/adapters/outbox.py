@@ -5,7 +5,7 @@ No Kafka send happens inside a fold transaction: a retried batch cannot send twi
 while holding the writer lock, and a Kafka outage cannot stall the fold. The relay
 publishes rows in id order (so the records of one key keep their order), waits for
 every acknowledgement, then marks them published: at least once, across restarts.
-Generic: the dead letters use it, the change feed will.
+Generic: the dead letters and the change feed use it.
 """
 
 from __future__ import annotations

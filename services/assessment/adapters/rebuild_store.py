@@ -19,7 +19,7 @@ from services.assessment.adapters.writer import ProjectionWriter, WriteTx
 from services.assessment.domain.changes import Change, Result
 from services.assessment.domain.identity import Key
 from services.assessment.domain.policy import Policy
-from services.assessment.service_layer.rebuild_ports import WHOLE, Part, TableDiff, Version
+from services.assessment.service_layer.rebuild_ports import WHOLE, Index, Part, TableDiff, Version
 
 
 class PgRebuildSession(versions.Catalogue):
@@ -27,13 +27,13 @@ class PgRebuildSession(versions.Catalogue):
         super().__init__(conn)
         self._conn = conn
 
-    async def drop_secondary_indexes(self, version: Version) -> list[str]:
+    async def drop_secondary_indexes(self, version: Version) -> list[Index]:
         return await bulk_store.drop_secondary_indexes(self._conn, version.schema_name)
 
     async def finish_tables(
-        self, version: Version, definitions: Sequence[str], *, facts: bool
+        self, version: Version, indexes: Sequence[Index], *, facts: bool
     ) -> None:
-        await bulk_store.finish_tables(self._conn, version.schema_name, definitions, facts=facts)
+        await bulk_store.finish_tables(self._conn, version.schema_name, indexes, facts=facts)
 
     async def suspend_counts(self, version: Version) -> None:
         await bulk_store.suspend_counts(self._conn, version.schema_name)

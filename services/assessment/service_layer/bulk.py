@@ -85,26 +85,24 @@ class DecodePool:
 async def load_history(
     *,
     store: RebuildStore,
-    decoding: Decoding,
+    pool: DecodePool,
     version: Version,
     reader: HistoryReader,
     until: dict[int, int],
     time_zone: str,
     on_batch: Callable[[int], None],
-    pool: DecodePool | None = None,
 ) -> Loaded:
     """Phase 1: every fact up to `until`.
 
-    Worker processes validate and shape the records while this process reads Kafka and
-    COPYs the previous batch: the three overlap. With `pool` (started earlier), its
-    workers decode, and it is closed once the load is done."""
-    pool = pool or DecodePool(decoding)
+    The pool's worker processes validate and shape the records while this process reads
+    Kafka and COPYs the previous batch: the three overlap. The pool is closed once the
+    load is done (its workers' memory is not needed for the evaluation)."""
     workers = pool.workers
     queue: asyncio.Queue[_Loaded | None] = asyncio.Queue(maxsize=workers + 1)
     with contextlib.closing(pool):
         producer = asyncio.create_task(
             _decode_into(
-                queue, reader, until, pool.executor, decoding.decode_chunk, workers=workers,
+                queue, reader, until, pool.executor, pool.decoding.decode_chunk, workers=workers,
                 time_zone=time_zone,
             )
         )  # fmt: skip

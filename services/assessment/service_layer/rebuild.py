@@ -27,6 +27,7 @@ from services.assessment.service_layer.bulk import (
 from services.assessment.service_layer.folding import Folded, fold
 from services.assessment.service_layer.rebuild_ports import (
     HistoryReader,
+    Index,
     RebuildLock,
     RebuildLockLostError,
     RebuildPorts,
@@ -142,7 +143,7 @@ async def rebuild(
     the version is left 'ready' beside live (a what-if): the report compares it with
     live, nothing reaches readers or the change feed; `switch_to` may switch later."""
 
-    decoders: list[DecodePool] = []
+    decoders: list[DecodePool] = []  # one, started once the lock is held
 
     def start_decoders() -> None:
         # Spawned workers import for most of a second: they do it while the version is
@@ -158,13 +159,12 @@ async def rebuild(
         build.plan.extend({}, until)
         loaded = await load_history(
             store=store,
-            decoding=ports.decoding,
+            pool=decoders[0],
             version=version,
             reader=reader,
             until=until,
             time_zone=policy.time_zone,
             on_batch=build.plan.advance,
-            pool=decoders[0] if decoders else None,
         )
         await reconcile_conflicts(
             store=store, version=version, reader=reader, keys=loaded.conflicts
@@ -265,19 +265,19 @@ async def _build_and_switch(
     phases: dict[str, float] = {}
     clock = _Stopwatch(phases)
     async with store.session() as session:
-        index_definitions = await session.drop_secondary_indexes(version)
+        indexes = await session.drop_secondary_indexes(version)
     facts_finished: list[asyncio.Task[None]] = []
 
     def facts_complete() -> None:
         if not facts_finished:
             facts_finished.append(
-                asyncio.create_task(_finish_tables(store, version, index_definitions, facts=True))
+                asyncio.create_task(_finish_tables(store, version, indexes, facts=True))
             )
 
     try:
         await fill(Build(version, plan, clock, deadletters, facts_complete))
         facts_complete()  # if the fill did not say so earlier
-        await _finish_tables(store, version, index_definitions, facts=False)
+        await _finish_tables(store, version, indexes, facts=False)
         await facts_finished[0]
     finally:
         for task in facts_finished:
@@ -304,10 +304,10 @@ async def _build_and_switch(
 
 
 async def _finish_tables(
-    store: RebuildStore, version: Version, definitions: list[str], *, facts: bool
+    store: RebuildStore, version: Version, indexes: list[Index], *, facts: bool
 ) -> None:
     async with store.session() as session:
-        await session.finish_tables(version, definitions, facts=facts)
+        await session.finish_tables(version, indexes, facts=facts)
 
 
 async def switch_to(

@@ -56,6 +56,14 @@ class Version:
 
 
 @dataclass(frozen=True, slots=True)
+class Index:
+    """A secondary index dropped while a version is filled, to be built again after."""
+
+    table: str
+    definition: str  # the CREATE INDEX statement
+
+
+@dataclass(frozen=True, slots=True)
 class TableDiff:
     """What a version changes in one results table compared with another."""
 
@@ -185,14 +193,14 @@ class VersionCatalogue(Protocol):
 class RebuildSession(VersionCatalogue, Protocol):
     """A session of its own; each call commits on its own."""
 
-    async def drop_secondary_indexes(self, version: Version) -> list[str]:
+    async def drop_secondary_indexes(self, version: Version) -> list[Index]:
         """Drop every index but the primary keys; returns their definitions."""
         ...
 
     async def finish_tables(
-        self, version: Version, definitions: Sequence[str], *, facts: bool
+        self, version: Version, indexes: Sequence[Index], *, facts: bool
     ) -> None:
-        """Create the indexes among `definitions` of the fact tables (`facts`) or of the
+        """Create the `indexes` of the fact tables (`facts`) or of the
         other tables (results, counts), and gather those tables' planner statistics (built
         in bulk, the version would otherwise go live without any)."""
         ...

@@ -21,9 +21,6 @@ class _Document:
     def to_json(self) -> str:
         return json.dumps(self._data)
 
-    def to_yaml(self) -> str:  # FastStream's own, in its order: not what is written
-        return yaml.safe_dump(self._data, sort_keys=False)
-
 
 def _document(reverse: bool) -> dict[str, Any]:
     def named(*names: str) -> dict[str, Any]:
