@@ -132,6 +132,23 @@ async def version_tables(url: str, version: int) -> dict[str, list[tuple[Any, ..
         }
 
 
+# What the rules write (the rest of a version's tables are its facts and positions).
+RESULT_TABLES = ("complaints", "warnings", "alerts", "ranking_counts")
+
+
+def results_of(tables: dict[str, list[tuple[Any, ...]]]) -> dict[str, list[tuple[Any, ...]]]:
+    return {name: rows for name, rows in tables.items() if name in RESULT_TABLES}
+
+
+def facts_of(tables: dict[str, list[tuple[Any, ...]]]) -> dict[str, list[tuple[Any, ...]]]:
+    """The fact tables and event ids (not the positions)."""
+    return {
+        name: rows
+        for name, rows in tables.items()
+        if name not in RESULT_TABLES and name != "positions"
+    }
+
+
 async def versions_table(url: str) -> list[tuple[int, str, str]]:
     """(version, state, schema) of every projection version, in order."""
     async with connected(url) as conn:

@@ -1,5 +1,5 @@
-"""Set-based SQL for `rerule`: a new version's facts copied from another version's, and
-the ranking's counts made in one statement instead of row by row.
+"""Set-based SQL for `rerule`: a new version's facts copied from another version's, or
+shared with it through an exported snapshot (a what-if).
 
 The facts of a version do not depend on its policy, but for the months of inspections,
 findings and commendations (in the policy's time zone): copied as they are when the
@@ -8,6 +8,7 @@ zone is the same, computed anew by PostgreSQL otherwise.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 
 from services.assessment.adapters.bulk_store import FACT_COLUMNS
@@ -71,3 +72,37 @@ async def _drop_primary_keys(conn: Connection, schema: str, tables: Collection[s
         f"{row['definition']}"
         for row in rows
     ]
+
+
+# pg_export_snapshot()'s ids, e.g. 00000003-0000001B-1: checked before SET TRANSACTION
+# SNAPSHOT, which takes a literal, not a parameter.
+_SNAPSHOT_ID = re.compile(r"[0-9A-F]+(-[0-9A-F]+)+")
+
+Position = tuple[str, int, int]  # (topic, partition, offset)
+
+
+async def export_snapshot(conn: Connection, source: str) -> tuple[str, int, list[Position]]:
+    """Inside the caller's REPEATABLE READ transaction on `conn`: its snapshot, exported
+    (other sessions can read in it while the transaction lasts), the number of events
+    `source` holds in it and the positions `source` had reached there."""
+    s = checked_schema(source)
+    snapshot: str = await conn.fetchval("SELECT pg_export_snapshot()")
+    events: int = await conn.fetchval(f"SELECT count(*) FROM {s}.event_ids")
+    rows = await conn.fetch(f'SELECT topic, partition, "offset" FROM {s}.positions')
+    return snapshot, events, [(r["topic"], r["partition"], r["offset"]) for r in rows]
+
+
+async def save_positions(conn: Connection, target: str, positions: list[Position]) -> None:
+    await conn.executemany(
+        f'INSERT INTO {checked_schema(target)}.positions (topic, partition, "offset") '
+        "VALUES ($1, $2, $3)",
+        positions,
+    )
+
+
+async def use_snapshot(conn: Connection, snapshot: str) -> None:
+    """The first statement of a REPEATABLE READ transaction: it sees what the exporting
+    transaction saw."""
+    if not _SNAPSHOT_ID.fullmatch(snapshot):
+        raise ValueError(f"not a snapshot id: {snapshot!r}")
+    await conn.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")

@@ -19,7 +19,15 @@ from services.assessment.adapters.writer import ProjectionWriter, WriteTx
 from services.assessment.domain.changes import Change, Result
 from services.assessment.domain.identity import Key
 from services.assessment.domain.policy import Policy
-from services.assessment.service_layer.rebuild_ports import WHOLE, Index, Part, TableDiff, Version
+from services.assessment.service_layer.rebuild_ports import (
+    WHOLE,
+    FactSnapshot,
+    Index,
+    Part,
+    SharedFacts,
+    TableDiff,
+    Version,
+)
 
 
 class PgRebuildSession(versions.Catalogue):
@@ -124,6 +132,28 @@ class PgRebuildStore:
         return conflicts
 
     def evaluation(
-        self, version: Version, policy: Policy, part: Part = WHOLE
+        self,
+        version: Version,
+        policy: Policy,
+        part: Part = WHOLE,
+        facts: FactSnapshot | None = None,
     ) -> AbstractAsyncContextManager[tuple[PgScopeFacts, bulk_store.CopyWriter]]:
-        return self._evaluation.evaluation(version, policy, part)
+        return self._evaluation.evaluation(version, policy, part, facts)
+
+    @asynccontextmanager
+    async def share_facts(self, source: Version, target: Version) -> AsyncIterator[SharedFacts]:
+        # On a connection of its own, not the pool's: the snapshot is held while the
+        # evaluation takes the pool's connections (a pool of two would run dry).
+        conn = await asyncpg.connect(
+            self._lock_url, server_settings={"application_name": "assessment-fact-snapshot"}
+        )
+        try:
+            async with conn.transaction(isolation="repeatable_read", readonly=True):
+                snapshot, events, positions = await fact_copy.export_snapshot(
+                    conn, source.schema_name
+                )
+                async with self._pool.acquire() as writing:
+                    await fact_copy.save_positions(writing, target.schema_name, positions)
+                yield SharedFacts(FactSnapshot(source.schema_name, snapshot), events)
+        finally:
+            await conn.close()

@@ -10,12 +10,12 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 
-from services.assessment.adapters import bulk_store
+from services.assessment.adapters import bulk_store, fact_copy
 from services.assessment.adapters.db import Connection
 from services.assessment.domain.facts import ComplaintFiling, ComplaintVerdict, Finding
 from services.assessment.domain.policy import Policy
 from services.assessment.domain.unit_alerts import Timed, TimedCollective
-from services.assessment.service_layer.rebuild_ports import WHOLE, Part, Version
+from services.assessment.service_layer.rebuild_ports import WHOLE, FactSnapshot, Part, Version
 from shared.catalogue import FindingCode
 
 
@@ -50,15 +50,21 @@ class PgEvaluation:
 
     @asynccontextmanager
     async def evaluation(
-        self, version: Version, policy: Policy, part: Part = WHOLE
+        self,
+        version: Version,
+        policy: Policy,
+        part: Part = WHOLE,
+        facts: FactSnapshot | None = None,
     ) -> AsyncIterator[tuple[PgScopeFacts, bulk_store.CopyWriter]]:
         async with (
             self._pool.acquire() as source,
             self._pool.acquire() as sink,
-            source.transaction(readonly=True),
+            source.transaction(isolation="repeatable_read", readonly=True),
             sink.transaction(),
         ):
+            if facts is not None:
+                await fact_copy.use_snapshot(source, facts.snapshot)
             yield (
-                PgScopeFacts(source, version.schema_name, part),
+                PgScopeFacts(source, facts.schema_name if facts else version.schema_name, part),
                 bulk_store.CopyWriter(sink, version.schema_name, policy.tz),
             )

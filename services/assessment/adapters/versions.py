@@ -36,7 +36,8 @@ FACT_TABLES = ("complaint_filings", "complaint_verdicts", "inspections", "commen
 __all__ = ["Catalogue", "Version", "VersionError"]  # the types, for the callers of this module
 
 _COLUMNS = (
-    "version, schema_name, policy_version, policy_fingerprint, state, created_at, live_since, note"
+    "version, schema_name, policy_version, policy_fingerprint, state, created_at, live_since, "
+    "note, holds_facts"
 )
 
 
@@ -96,6 +97,37 @@ async def set_state(conn: Connection, version: int, state: str) -> None:
     await conn.execute(
         "UPDATE assessment.versions SET state = $2 WHERE version = $1", version, state
     )
+
+
+async def set_holds_facts(conn: Connection, version: int, holds_facts: bool) -> None:
+    await conn.execute(
+        "UPDATE assessment.versions SET holds_facts = $2 WHERE version = $1", version, holds_facts
+    )
+
+
+async def empty_for_build(conn: Connection, version: int) -> Version:
+    """A ready version's schema dropped (the caller migrates it anew) and the version
+    'building' again, under the same number and policy: a what-if that holds results
+    only, about to be evaluated again from the facts. Call under the rebuild lock."""
+    async with conn.transaction():
+        found = await get_version(conn, version)
+        if found is None:
+            raise VersionError(f"projection version {version} does not exist")
+        if found.state != "ready":
+            raise VersionError(
+                f"version {version} is {found.state}; only a ready version can be switched to"
+            )
+        await conn.execute(f"DROP SCHEMA IF EXISTS {checked_schema(found.schema_name)} CASCADE")
+        await conn.execute(
+            "DELETE FROM assessment.migrations WHERE schema_name = $1", found.schema_name
+        )
+        row = await conn.fetchrow(
+            f"""UPDATE assessment.versions SET state = 'building', holds_facts = true
+                 WHERE version = $1 RETURNING {_COLUMNS}""",
+            version,
+        )
+    assert row is not None
+    return _version(row)
 
 
 async def switch_live(conn: Connection, *, to_version: int) -> Version | None:
@@ -178,8 +210,16 @@ class Catalogue:
         await migrate_projection(self._conn, version.schema_name)
         return version
 
+    async def empty_for_build(self, number: int) -> Version:
+        version = await empty_for_build(self._conn, number)
+        await migrate_projection(self._conn, version.schema_name)
+        return version
+
     async def set_state(self, number: int, state: str) -> None:
         await set_state(self._conn, number, state)
+
+    async def set_holds_facts(self, number: int, holds_facts: bool) -> None:
+        await set_holds_facts(self._conn, number, holds_facts)
 
     async def drop_version(self, number: int) -> Version:
         return await drop_version(self._conn, number)

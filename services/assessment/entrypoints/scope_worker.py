@@ -11,7 +11,7 @@ from services.assessment.adapters.db import create_pool
 from services.assessment.adapters.scope_store import PgEvaluation
 from services.assessment.domain.policy import Policy
 from services.assessment.service_layer.bulk import evaluate_stage
-from services.assessment.service_layer.rebuild_ports import Part, Version
+from services.assessment.service_layer.rebuild_ports import FactSnapshot, Part, Version
 
 
 def start_worker() -> None:
@@ -21,18 +21,33 @@ def start_worker() -> None:
 
 
 def evaluate_part(
-    database_url: str, version: Version, policy: Policy, stage: str, part: Part
+    database_url: str,
+    version: Version,
+    policy: Policy,
+    stage: str,
+    part: Part,
+    shared: FactSnapshot | None,
 ) -> None:
-    asyncio.run(_evaluate_part(database_url, version, policy, stage, part))
+    asyncio.run(_evaluate_part(database_url, version, policy, stage, part, shared))
 
 
 async def _evaluate_part(
-    database_url: str, version: Version, policy: Policy, stage: str, part: Part
+    database_url: str,
+    version: Version,
+    policy: Policy,
+    stage: str,
+    part: Part,
+    shared: FactSnapshot | None,
 ) -> None:
     pool = await create_pool(database_url, size=2)  # the facts read, the results written
     try:
         await evaluate_stage(
-            store=PgEvaluation(pool), version=version, policy=policy, stage=stage, part=part
+            store=PgEvaluation(pool),
+            version=version,
+            policy=policy,
+            stage=stage,
+            part=part,
+            shared=shared,
         )
     finally:
         await pool.close()

@@ -36,6 +36,7 @@ from services.assessment.service_layer.rebuild_ports import (
     DecodedChunk,
     Decoding,
     EvaluationStore,
+    FactSnapshot,
     HistoryReader,
     Part,
     RebuildStore,
@@ -189,11 +190,20 @@ async def evaluate_all(*, store: RebuildStore, version: Version, policy: Policy)
 
 
 async def evaluate_stage(
-    *, store: EvaluationStore, version: Version, policy: Policy, stage: str, part: Part = WHOLE
+    *,
+    store: EvaluationStore,
+    version: Version,
+    policy: Policy,
+    stage: str,
+    part: Part = WHOLE,
+    shared: FactSnapshot | None = None,
 ) -> None:
-    """One stage of phase 2 over the scopes of `part`, committed as a whole. Unit-years
-    read the warnings and alerts the first stage wrote, so they come once it committed."""
-    async with store.evaluation(version, policy, part) as (facts, out):
+    """One stage of phase 2 over the scopes of `part`, committed as a whole; the facts
+    read in `shared` when given (a what-if), else in the version. Unit-years read the
+    warnings and alerts the first stage wrote, so they come once it committed (and not
+    in the snapshot, which was taken before)."""
+    snapshot = shared if stage == "scopes" else None
+    async with store.evaluation(version, policy, part, snapshot) as (facts, out):
         if stage == "scopes":
             await _evaluate_scopes(facts, out, policy)
         elif stage == "unit_years":

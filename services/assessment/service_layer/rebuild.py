@@ -199,11 +199,13 @@ async def build_version(
     note: str | None = None,
     switch: bool = True,
     on_locked: Callable[[], None] | None = None,
+    into: Version | None = None,
 ) -> RebuildReport:
-    """Under the rebuild lock: a new version with `policy`, filled by `fill`, indexed
-    and analyzed; then caught up with live and switched to (the change feed learning
-    the difference), or with `switch=False` left 'ready' beside live. `reader` (events.v1)
-    is needed only to switch. `on_locked` runs as soon as the lock is held."""
+    """Under the rebuild lock: a new version with `policy` (or `into`, a ready version,
+    emptied), filled by `fill`, indexed and analyzed; then caught up with live and
+    switched to (the change feed learning the difference), or with `switch=False` left
+    'ready' beside live. `reader` (events.v1) is needed only to switch. `on_locked`
+    runs as soon as the lock is held."""
     if switch and reader is None:
         raise ValueError("switching needs the history reader (the catch-up reads events.v1)")
     started = time.monotonic()
@@ -216,9 +218,12 @@ async def build_version(
             on_locked()
         try:
             discarded = await _discard_abandoned_builds(lock.catalogue)
-            version = await lock.catalogue.create_version(
-                policy=policy, state="building", note=note
-            )
+            if into is None:
+                version = await lock.catalogue.create_version(
+                    policy=policy, state="building", note=note
+                )
+            else:
+                version = await lock.catalogue.empty_for_build(into.version)
         except Exception:
             if lock.lost:  # the next replay discards what was registered
                 raise RebuildLockLostError from None
@@ -276,9 +281,14 @@ async def _build_and_switch(
 
     try:
         await fill(Build(version, plan, clock, deadletters, facts_complete))
-        facts_complete()  # if the fill did not say so earlier
-        await _finish_tables(store, version, indexes, facts=False)
-        await facts_finished[0]
+        async with store.session() as session:
+            built = await session.get_version(version.version)
+        # A what-if that holds results only is never queried, and a switch to it builds
+        # it anew: it goes without indexes and statistics.
+        if built is None or built.holds_facts:
+            facts_complete()  # if the fill did not say so earlier
+            await _finish_tables(store, version, indexes, facts=False)
+            await facts_finished[0]
     finally:
         for task in facts_finished:
             task.cancel()
@@ -335,6 +345,11 @@ async def switch_to(
                 raise VersionError(
                     f"version {version_number} is {version.state}; only a ready version can "
                     "be switched to"
+                )
+            if not version.holds_facts:  # its fact tables are empty: nothing to fold onto
+                raise VersionError(
+                    f"version {version_number} is a what-if that holds results only; it is "
+                    "evaluated again before a switch (switch_to_version)"
                 )
             positions = await session.positions(version, reader.topic)
         phases: dict[str, float] = {}

@@ -49,6 +49,9 @@ class Version:
     created_at: datetime
     live_since: datetime | None
     note: str | None
+    # False: a what-if evaluated from another version's facts, results only (its fact
+    # tables are empty); a switch to it evaluates it again first.
+    holds_facts: bool = True
 
     @property
     def is_live(self) -> bool:
@@ -117,11 +120,29 @@ class Part:
 
 WHOLE = Part(0, 1)
 
+
+@dataclass(frozen=True, slots=True)
+class FactSnapshot:
+    """Another version's facts as one snapshot of the database shows them: a what-if
+    evaluates them there instead of copying them. Every reader of the snapshot sees the
+    same facts, whatever the live fold commits meanwhile."""
+
+    schema_name: str
+    snapshot: str  # the exported snapshot's id, valid while its exporter's transaction lasts
+
+
+@dataclass(frozen=True, slots=True)
+class SharedFacts:
+    snapshot: FactSnapshot
+    events: int  # the events whose facts the snapshot holds
+
+
 # The evaluation in stages: a stage reads what the stages before it wrote (committed).
 STAGES = ("scopes", "unit_years")
 
-# (version, policy, stage, part): evaluates that part of that stage and commits it.
-EvaluatePart = Callable[[Version, Policy, str, Part], None]
+# (version, policy, stage, part, facts): evaluates that part of that stage and commits
+# it; the facts are read in `facts` when given, else in the version itself.
+EvaluatePart = Callable[[Version, Policy, str, Part, FactSnapshot | None], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +201,13 @@ class VersionCatalogue(Protocol):
         ...
 
     async def set_state(self, number: int, state: str) -> None: ...
+
+    async def set_holds_facts(self, number: int, holds_facts: bool) -> None: ...
+
+    async def empty_for_build(self, number: int) -> Version:
+        """A ready version emptied (a new, empty projection schema) and 'building' again,
+        same number, same policy (VersionError unless it is ready)."""
+        ...
 
     async def drop_version(self, number: int) -> Version:
         """Drop a version that is neither live nor being built (VersionError if so)."""
@@ -331,10 +359,15 @@ class VersionWriter(Protocol):
 
 class EvaluationStore(Protocol):
     def evaluation(
-        self, version: Version, policy: Policy, part: Part = WHOLE
+        self,
+        version: Version,
+        policy: Policy,
+        part: Part = WHOLE,
+        facts: FactSnapshot | None = None,
     ) -> AbstractAsyncContextManager[tuple[ScopeFacts, ResultSink]]:
         """One stage of the evaluation, over the scopes of `part`: the facts read in one
-        read-only transaction, the results written in another, committed when the stage
+        read-only transaction (in `facts`' snapshot and schema when given, else in the
+        version's own tables), the results written in another, committed when the stage
         ends."""
         ...
 
@@ -352,6 +385,13 @@ class RebuildStore(EvaluationStore, Protocol):
     def session(self) -> AbstractAsyncContextManager[RebuildSession]: ...
 
     def switch_transaction(self) -> AbstractAsyncContextManager[SwitchTransaction]: ...
+
+    def share_facts(
+        self, source: Version, target: Version
+    ) -> AbstractAsyncContextManager[SharedFacts]:
+        """A snapshot of `source`'s facts, held until the context ends; `target` gets the
+        positions `source` had reached in it (the what-if is as of there)."""
+        ...
 
     async def load_facts(
         self,

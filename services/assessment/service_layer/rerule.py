@@ -1,14 +1,20 @@
 """Recompute every scope under another policy from the facts already in PostgreSQL:
 no fact is read from Kafka.
 
-The facts do not depend on the policy (but for their months, in its time zone), so a
-new version takes the live version's facts, event identities and positions in one
-snapshot, by set-based SQL; then every scope is evaluated once — the rebuild's phase 2
-— by worker processes, each over its own slice of the scopes (by a hash of the
-complaint, staff or unit id). The rest is the replay's: the lock, the new version,
-indexes and ANALYZE, then the catch-up with what live folded meanwhile (from Kafka,
-from the copied positions) and the switch with its change feed, or, without switching,
-a what-if left 'ready' beside live.
+The facts do not depend on the policy (but for their months, in its time zone). Every
+scope is evaluated once — the rebuild's phase 2 — by worker processes, each over its
+own slice of the scopes (by a hash of the complaint, staff or unit id). Where the facts
+come from:
+- a what-if (no switch, same time zone) reads the live version's facts in one exported
+  snapshot and copies none: it holds results only. Its fact tables stay empty, so a
+  switch to it later evaluates it again, from the facts as they are then
+  (`switch_to_version`);
+- otherwise the new version takes the live version's facts, event identities and
+  positions in one snapshot, by set-based SQL, and is evaluated from its own copy.
+The rest is the replay's: the lock, the new version, indexes and ANALYZE, then the
+catch-up with what live folded meanwhile (from Kafka, from the copied positions) and
+the switch with its change feed, or, without switching, a what-if left 'ready' beside
+live.
 """
 
 from __future__ import annotations
@@ -26,10 +32,12 @@ from services.assessment.service_layer.rebuild import (
     Progress,
     RebuildReport,
     build_version,
+    switch_to,
 )
 from services.assessment.service_layer.rebuild_ports import (
     STAGES,
     Evaluating,
+    FactSnapshot,
     HistoryReader,
     Part,
     RebuildPorts,
@@ -51,11 +59,12 @@ async def rerule(
     on_progress: Progress | None = None,
     note: str | None = None,
     switch: bool = True,
+    into: Version | None = None,
 ) -> RebuildReport:
     """A new version under `policy`, from the live version's stored facts, evaluated by
     `workers` processes (1: in this process); switched to as a replay is, or with
     `switch=False` left 'ready' beside live (then `reader` may be None: nothing at all
-    is read from Kafka)."""
+    is read from Kafka). `into`: a ready version to build again instead of a new one."""
     if workers < 1:
         raise ValueError("rerule needs at least one worker")
 
@@ -67,17 +76,29 @@ async def rerule(
                 if live is None:
                     raise VersionError("no live version to take the facts from")
                 live_zone = (await session.policy_of(live)).time_zone
-                events = await session.copy_facts(
-                    live,
-                    version,
-                    time_zone=None if live_zone == policy.time_zone else policy.time_zone,
-                )
                 # Parallel writers: the derived counts are made once, at the end.
                 await session.suspend_counts(version)
-            build.plan.total += events
-            build.clock.lap("copy")
-            build.facts_complete()
-            await _evaluate(store, ports.evaluating, pool, version, policy, workers)
+                shares = not switch and live_zone == policy.time_zone
+                if shares:
+                    await session.set_holds_facts(version.version, False)
+            if shares:
+                async with store.share_facts(live, version) as shared:
+                    build.plan.total += shared.events
+                    await _evaluate(
+                        store, ports.evaluating, pool, version, policy, workers, shared.snapshot
+                    )
+                events = shared.events
+            else:
+                async with store.session() as session:
+                    events = await session.copy_facts(
+                        live,
+                        version,
+                        time_zone=None if live_zone == policy.time_zone else policy.time_zone,
+                    )
+                build.plan.total += events
+                build.clock.lap("copy")
+                build.facts_complete()
+                await _evaluate(store, ports.evaluating, pool, version, policy, workers)
             async with store.session() as session:
                 await session.count_results(version)
             build.plan.advance(events)
@@ -85,7 +106,35 @@ async def rerule(
 
     return await build_version(
         ports=ports, reader=reader, policy=policy, changes_topic=changes_topic,
-        on_progress=on_progress, note=note, switch=switch, fill=fill,
+        on_progress=on_progress, note=note, switch=switch, fill=fill, into=into,
+    )  # fmt: skip
+
+
+async def switch_to_version(
+    *,
+    ports: RebuildPorts,
+    reader: HistoryReader,
+    version_number: int,
+    changes_topic: str,
+    workers: int = DEFAULT_WORKERS,
+    on_progress: Progress | None = None,
+) -> RebuildReport:
+    """Make a ready version live. One that holds its facts catches up and switches
+    (`switch_to`); a what-if that holds results only is evaluated again under its own
+    policy, into the same version, from the live facts as they are now (its results
+    were those of the facts as they were), then switched to."""
+    async with ports.store.session() as session:
+        version = await session.get_version(version_number)
+        results_only = version is not None and not version.holds_facts
+        policy = await session.policy_of(version) if version and results_only else None
+    if version is None or policy is None:
+        return await switch_to(
+            ports=ports, reader=reader, version_number=version_number,
+            changes_topic=changes_topic, on_progress=on_progress,
+        )  # fmt: skip
+    return await rerule(
+        ports=ports, reader=reader, policy=policy, changes_topic=changes_topic,
+        workers=workers, on_progress=on_progress, into=version,
     )  # fmt: skip
 
 
@@ -111,17 +160,26 @@ async def _evaluate(
     version: Version,
     policy: Policy,
     workers: int,
+    shared: FactSnapshot | None = None,
 ) -> None:
     """Every stage over every part; a stage starts once the one before committed."""
     loop = asyncio.get_running_loop()
     for stage in STAGES:
         if pool is None:
-            await evaluate_stage(store=store, version=version, policy=policy, stage=stage)
+            await evaluate_stage(
+                store=store, version=version, policy=policy, stage=stage, shared=shared
+            )
             continue
         await asyncio.gather(
             *(
                 loop.run_in_executor(
-                    pool, evaluating.evaluate_part, version, policy, stage, Part(index, workers)
+                    pool,
+                    evaluating.evaluate_part,
+                    version,
+                    policy,
+                    stage,
+                    Part(index, workers),
+                    shared,
                 )
                 for index in range(workers)
             )

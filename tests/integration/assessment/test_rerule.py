@@ -1,7 +1,9 @@
 """`assessment rerule`: a new version recomputed from the facts live already stores in
 PostgreSQL. It equals what `replay` builds from Kafka (under the default policy and
-under a stricter one), whatever the number of workers; a what-if leaves live untouched
-and a later switch publishes the difference; the facts never come from Kafka."""
+under a stricter one), whatever the number of workers; a what-if leaves live untouched,
+reads live's facts without copying them (it holds results only), and a later switch
+evaluates it again from the facts and publishes the difference; the facts never come
+from Kafka."""
 
 from __future__ import annotations
 
@@ -13,17 +15,23 @@ from aiokafka import TopicPartition
 from aiokafka.admin import RecordsToDelete
 
 from bench.generator import Generator
-from services.assessment.adapters.versions import REBUILD_LOCK
+from services.assessment.adapters.kafka_log import HistoryReader
+from services.assessment.adapters.versions import REBUILD_LOCK, VersionError
+from services.assessment.bootstrap import rebuild_ports
 from services.assessment.domain.changes import diff
 from services.assessment.domain.policy import default_policy_path
+from services.assessment.service_layer.rebuild import switch_to
 from shared.kafka_topics import admin_client
-from tests.support.assessment_env import AssessmentEnv
+from tests.support.assessment_env import AssessmentEnv, caught_up
 from tests.support.feed import read_feed
+from tests.support.kafka import publish_recorded
 from tests.support.policies import policy_variant, stricter_policy
 from tests.support.projections import (
     connected,
+    facts_of,
     projection_at,
     ranking_counts,
+    results_of,
     version_states,
     version_tables,
 )
@@ -67,7 +75,8 @@ async def test_rerule_under_the_same_policy_equals_live_and_replay(
 async def test_a_stricter_what_if_equals_replays_and_a_later_switch_feeds_the_difference(
     assessment_env: AssessmentEnv, tmp_path: Path
 ) -> None:
-    client = await assessment_env.serving(events(3000, seed=22))
+    history = events(3300, seed=22)
+    client = await assessment_env.serving(history[:3000])
     url = assessment_env.database_url
     strict = stricter_policy(tmp_path)
     before = (await client.get("/v1/warnings", params={"limit": 500})).json()["items"]
@@ -80,8 +89,14 @@ async def test_a_stricter_what_if_equals_replays_and_a_later_switch_feeds_the_di
 
     assert await version_states(url) == [(1, "live"), (2, "ready"), (3, "ready")]
     reruled, replayed = await version_tables(url, 2), await version_tables(url, 3)
-    assert reruled == replayed
+    assert results_of(reruled) == results_of(replayed)
     assert {w[-1] for w in reruled["warnings"]} == {"2026.1-strict"}
+    # The what-if read live's facts where they are: it copied none, but noted how far
+    # live had folded.
+    assert not any(facts_of(reruled).values()), "a what-if holds results only"
+    assert (
+        reruled["positions"] == replayed["positions"] == (await version_tables(url, 1))["positions"]
+    )
     live = await projection_at(url, "proj_v1")
     what_if_rows = (await projection_at(url, "proj_v2")).rows()
     assert what_if_rows != live.rows(), "the stricter policy changes things"
@@ -92,6 +107,11 @@ async def test_a_stricter_what_if_equals_replays_and_a_later_switch_feeds_the_di
     feed_before = await read_feed(assessment_env.kafka, assessment_env.topics.assessment_changes)
     assert not [c for c in feed_before if c.payload["projection_version"] != 1]
 
+    # Live moves on before the switch: the what-if is evaluated again, from the facts
+    # as they are then, into the same version.
+    await publish_recorded(assessment_env.kafka, assessment_env.topics.events, history[3000:])
+    await wait_for(lambda: caught_up(client, 3300), timeout=120, what="the live fold")
+    live = await projection_at(url, "proj_v1")
     switching = await assessment_env.cli("versions", "switch", "2")
     assert "version 2 is live" in switching.stdout
     queued = int(switching.stdout.split("change feed: ")[1].split(" ")[0])
@@ -109,6 +129,19 @@ async def test_a_stricter_what_if_equals_replays_and_a_later_switch_feeds_the_di
     await wait_for(published, until=lambda got: got == expected, timeout=60, what="the feed")
     assert (await client.get("/v1/status")).json()["policy_version"] == "2026.1-strict"
     await client.aclose()
+    # What it holds now, facts and all, is what a replay of the whole history builds.
+    await assessment_env.cli("replay", "--policy", str(strict), "--no-switch")  # v4
+    switched, replayed_all = await version_tables(url, 2), await version_tables(url, 4)
+    assert len(switched["event_ids"]) == 3300
+    assert switched == replayed_all
+    async with connected(url) as conn:
+        indexes = {
+            schema: {r["indexname"] for r in await conn.fetch(
+                "SELECT indexname FROM pg_indexes WHERE schemaname = $1", schema
+            )}
+            for schema in ("proj_v1", "proj_v2")
+        }  # fmt: skip
+    assert indexes["proj_v2"] == indexes["proj_v1"], "built anew, indexes and all"
 
 
 async def test_one_worker_and_three_workers_build_the_same_version(
@@ -175,7 +208,7 @@ async def test_the_facts_come_from_postgresql_not_from_kafka(
     # A what-if with no broker at all: it does not even connect to Kafka.
     unreachable = {"KAFKA_BOOTSTRAP": "127.0.0.1:9"}
     await assessment_env.cli("rerule", "--policy", strict, "--no-switch", extra=unreachable)  # v3
-    assert await version_tables(url, 3) == replayed
+    assert results_of(await version_tables(url, 3)) == results_of(replayed)
     # And a switch: the catch-up reads from the copied positions on, which is nothing.
     switched = await assessment_env.cli("rerule", "--policy", strict)  # v4
     assert "version 4 is live" in switched.stdout
@@ -199,3 +232,33 @@ async def test_a_rerule_is_refused_while_a_rebuild_runs(
         await holder.close()
     assert "another rebuild is running" in refused.stdout + refused.stderr
     assert await version_states(assessment_env.database_url) == [(1, "live")]
+
+
+async def test_a_what_if_holding_results_only_is_never_folded_onto(
+    assessment_env: AssessmentEnv, tmp_path: Path
+) -> None:
+    """Its fact tables are empty: a catch-up folded onto them would recompute scopes
+    from a fraction of their facts. Only an evaluation from the facts makes it live."""
+    client = await assessment_env.serving(events(200, seed=28))
+    await client.aclose()
+    url = assessment_env.database_url
+    await assessment_env.cli("rerule", "--policy", str(stricter_policy(tmp_path)), "--no-switch")
+    listed = await assessment_env.cli("versions", "list", extra={"COLUMNS": "200"})
+    assert "ready (what-if, results only)" in listed.stdout
+
+    pool = await asyncpg.create_pool(url, min_size=1, max_size=4)
+    assert pool is not None
+    reader = HistoryReader(
+        kafka=assessment_env.kafka, topic=assessment_env.topics.events, batch_records=100
+    )
+    try:
+        with pytest.raises(VersionError, match="holds results only"):
+            await switch_to(
+                ports=rebuild_ports(pool, database_url=url),
+                reader=reader,
+                version_number=2,
+                changes_topic=assessment_env.topics.assessment_changes,
+            )
+    finally:
+        await pool.close()
+    assert await version_states(url) == [(1, "live"), (2, "ready")]

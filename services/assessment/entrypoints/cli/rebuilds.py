@@ -27,14 +27,9 @@ from services.assessment.adapters.kafka_log import HistoryReader
 from services.assessment.domain.policy import Policy, PolicyError, load_policy
 from services.assessment.entrypoints.cli.common import console, exits_on, settings_of
 from services.assessment.entrypoints.cli.report import print_report
-from services.assessment.service_layer.rebuild import (
-    RebuildRefusedError,
-    RebuildReport,
-    rebuild,
-    switch_to,
-)
+from services.assessment.service_layer.rebuild import RebuildRefusedError, RebuildReport, rebuild
 from services.assessment.service_layer.rebuild_ports import RebuildLockLostError, RebuildPorts
-from services.assessment.service_layer.rerule import DEFAULT_WORKERS, rerule
+from services.assessment.service_layer.rerule import DEFAULT_WORKERS, rerule, switch_to_version
 from services.assessment.settings import ProjectionSettings
 from shared.runtime import tune_garbage_collector
 
@@ -92,7 +87,9 @@ def rerule_command(
 
 def switch(version: Annotated[int, typer.Argument(help="The ready version to make live.")]) -> None:
     """Make a ready version live (a `replay` or `rerule --no-switch` build, or an earlier
-    live one): it folds what it has not seen yet, and the change feed gets the difference."""
+    live one): it folds what it has not seen yet, and the change feed gets the difference.
+    A `rerule --no-switch` what-if holds results only: it is evaluated again first, from
+    the live facts as they are now."""
     settings = settings_of(ProjectionSettings)
     tune_garbage_collector()
     with exits_on(versions.VersionError, code=1):
@@ -171,12 +168,14 @@ async def _rerule(
 
 async def _switch(settings: ProjectionSettings, version: int) -> RebuildReport:
     async with _owner_ports(settings) as ports, _history(settings) as reader:
-        return await switch_to(
-            ports=ports,
-            reader=reader,
-            version_number=version,
-            changes_topic=settings.topics.assessment_changes,
-        )
+        with _progress("switching") as on_progress:
+            return await switch_to_version(
+                ports=ports,
+                reader=reader,
+                version_number=version,
+                changes_topic=settings.topics.assessment_changes,
+                on_progress=on_progress,
+            )
 
 
 @contextmanager

@@ -29,7 +29,7 @@ def list_versions() -> None:
     for found, events in rows:
         table.add_row(
             str(found.version),
-            "[green]live[/green]" if found.is_live else found.state,
+            "[green]live[/green]" if found.is_live else _state(found),
             found.policy_version,
             found.policy_fingerprint,
             f"{events:,}",
@@ -49,6 +49,11 @@ def drop(version: Annotated[int, typer.Argument(help="The version number to drop
 
 
 versions_app.command("switch")(switch)
+
+
+def _state(found: versions.Version) -> str:
+    # A what-if that shares live's facts: its event count is 0, and a switch evaluates it again.
+    return found.state if found.holds_facts else f"{found.state} (what-if, results only)"
 
 
 async def _list(settings: ProjectionSettings) -> list[tuple[versions.Version, int]]:
