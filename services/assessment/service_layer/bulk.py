@@ -11,7 +11,6 @@ result equals the incremental fold (tests compare the two), and memory stays bou
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 from collections import deque
 from collections.abc import Callable
@@ -35,6 +34,7 @@ from services.assessment.service_layer.rebuild_ports import (
     DecodeChunk,
     DecodedChunk,
     Decoding,
+    Evaluating,
     EvaluationStore,
     FactSnapshot,
     HistoryReader,
@@ -49,7 +49,7 @@ from services.assessment.service_layer.rebuild_ports import (
 # Decoding is the rebuild's heaviest CPU work. One worker per core: this process
 # (Kafka reads, COPY) and the database are only partly busy while they decode.
 # Measured on 2 cores, 200k events: load phase 13.5 s with one worker, 10.6-12.9 s with two.
-DECODE_WORKERS = max(1, os.cpu_count() or 1)
+REBUILD_WORKERS = max(1, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,12 +65,13 @@ class _Loaded:
     chunk: DecodedChunk
 
 
-class DecodePool:
-    """The decode workers, started as soon as a rebuild knows it will load: spawned
-    processes import their modules (most of a second of CPU each) while this process
-    registers the version and connects to Kafka, instead of after."""
+class RebuildWorkers:
+    """The replay's worker processes: they decode the history (phase 1), then each
+    evaluates its part of the scopes (phase 2). Started as soon as a rebuild knows it
+    will load: spawned processes import their modules (most of a second of CPU each)
+    while this process registers the version and connects to Kafka, instead of after."""
 
-    def __init__(self, decoding: Decoding, workers: int = DECODE_WORKERS) -> None:
+    def __init__(self, decoding: Decoding, workers: int = REBUILD_WORKERS) -> None:
         self.decoding = decoding
         self.workers = workers
         self.executor = ProcessPoolExecutor(
@@ -86,7 +87,7 @@ class DecodePool:
 async def load_history(
     *,
     store: RebuildStore,
-    pool: DecodePool,
+    pool: RebuildWorkers,
     version: Version,
     reader: HistoryReader,
     until: dict[int, int],
@@ -96,33 +97,32 @@ async def load_history(
     """Phase 1: every fact up to `until`.
 
     The pool's worker processes validate and shape the records while this process reads
-    Kafka and COPYs the previous batch: the three overlap. The pool is closed once the
-    load is done (its workers' memory is not needed for the evaluation)."""
+    Kafka and COPYs the previous batch: the three overlap. (The caller closes the pool:
+    its workers evaluate the scopes next.)"""
     workers = pool.workers
     queue: asyncio.Queue[_Loaded | None] = asyncio.Queue(maxsize=workers + 1)
-    with contextlib.closing(pool):
-        producer = asyncio.create_task(
-            _decode_into(
-                queue, reader, until, pool.executor, pool.decoding.decode_chunk, workers=workers,
-                time_zone=time_zone,
+    producer = asyncio.create_task(
+        _decode_into(
+            queue, reader, until, pool.executor, pool.decoding.decode_chunk, workers=workers,
+            time_zone=time_zone,
+        )
+    )  # fmt: skip
+    positions: dict[int, int] = {}
+    poison = 0
+    conflicts: set[tuple[str, str]] = set()
+    try:
+        while (loaded := await queue.get()) is not None:
+            highest = loaded.records.highest
+            conflicts |= await store.load_facts(
+                version, loaded.chunk.payloads, {reader.topic: highest}
             )
-        )  # fmt: skip
-        positions: dict[int, int] = {}
-        poison = 0
-        conflicts: set[tuple[str, str]] = set()
-        try:
-            while (loaded := await queue.get()) is not None:
-                highest = loaded.records.highest
-                conflicts |= await store.load_facts(
-                    version, loaded.chunk.payloads, {reader.topic: highest}
-                )
-                conflicts |= loaded.chunk.conflicts
-                positions.update(highest)
-                poison += loaded.chunk.poison
-                on_batch(len(loaded.records))
-            await producer
-        finally:
-            producer.cancel()
+            conflicts |= loaded.chunk.conflicts
+            positions.update(highest)
+            poison += loaded.chunk.poison
+            on_batch(len(loaded.records))
+        await producer
+    finally:
+        producer.cancel()
     return Loaded(positions, poison, conflicts)
 
 
@@ -183,10 +183,34 @@ async def reconcile_conflicts(
         await tx.store.add_facts(facts_from_events(events))
 
 
-async def evaluate_all(*, store: RebuildStore, version: Version, policy: Policy) -> None:
-    """Phase 2: every scope of the loaded facts, once."""
+async def evaluate_all(
+    *,
+    store: EvaluationStore,
+    evaluating: Evaluating,
+    executor: ProcessPoolExecutor | None,
+    version: Version,
+    policy: Policy,
+    workers: int,
+    shared: FactSnapshot | None = None,
+) -> None:
+    """Phase 2: every scope, once, each stage over `workers` parts in the `executor`'s
+    processes (None: in this process); a stage starts once the one before committed."""
+    loop = asyncio.get_running_loop()
     for stage in STAGES:
-        await evaluate_stage(store=store, version=version, policy=policy, stage=stage)
+        if executor is None:
+            await evaluate_stage(
+                store=store, version=version, policy=policy, stage=stage, shared=shared
+            )
+            continue
+        parts = [Part(index, workers) for index in range(workers)]
+        await asyncio.gather(
+            *(
+                loop.run_in_executor(
+                    executor, evaluating.evaluate_part, version, policy, stage, part, shared
+                )
+                for part in parts
+            )
+        )
 
 
 async def evaluate_stage(

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from services.assessment.domain.changes import diff
 from services.assessment.domain.policy import Policy
 from services.assessment.service_layer.bulk import (
-    DecodePool,
+    RebuildWorkers,
     evaluate_all,
     load_history,
     reconcile_conflicts,
@@ -143,12 +143,12 @@ async def rebuild(
     the version is left 'ready' beside live (a what-if): the report compares it with
     live, nothing reaches readers or the change feed; `switch_to` may switch later."""
 
-    decoders: list[DecodePool] = []  # one, started once the lock is held
+    workers: list[RebuildWorkers] = []  # one pool, started once the lock is held
 
-    def start_decoders() -> None:
+    def start_workers() -> None:
         # Spawned workers import for most of a second: they do it while the version is
         # registered and Kafka connects, instead of after.
-        decoders.append(DecodePool(ports.decoding))
+        workers.append(RebuildWorkers(ports.decoding))
 
     async def fill(build: Build) -> None:
         # 1. The whole log as it stands now: every fact, then every scope once.
@@ -159,7 +159,7 @@ async def rebuild(
         build.plan.extend({}, until)
         loaded = await load_history(
             store=store,
-            pool=decoders[0],
+            pool=workers[0],
             version=version,
             reader=reader,
             until=until,
@@ -172,7 +172,12 @@ async def rebuild(
         build.deadletters.count += loaded.poison + len(loaded.conflicts)
         build.clock.lap("load")
         build.facts_complete()
-        await evaluate_all(store=store, version=version, policy=policy)
+        # 2. On the same workers: each evaluates its part of the scopes.
+        pool = workers[0]
+        await evaluate_all(
+            store=store, evaluating=ports.evaluating, executor=pool.executor,
+            version=version, policy=policy, workers=pool.workers,
+        )  # fmt: skip
         async with store.session() as session:
             await session.count_results(version)
         build.clock.lap("evaluate")
@@ -181,10 +186,10 @@ async def rebuild(
         return await build_version(
             ports=ports, reader=reader, policy=policy, changes_topic=changes_topic,
             on_progress=on_progress, note=note, switch=switch, fill=fill,
-            on_locked=start_decoders,
+            on_locked=start_workers,
         )  # fmt: skip
     finally:
-        for pool in decoders:
+        for pool in workers:
             pool.close()
 
 

@@ -19,14 +19,13 @@ live.
 
 from __future__ import annotations
 
-import asyncio
 import os
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import nullcontext
 from multiprocessing import get_context
 
 from services.assessment.domain.policy import Policy
-from services.assessment.service_layer.bulk import evaluate_stage
+from services.assessment.service_layer.bulk import evaluate_all
 from services.assessment.service_layer.rebuild import (
     Build,
     Progress,
@@ -35,13 +34,9 @@ from services.assessment.service_layer.rebuild import (
     switch_to,
 )
 from services.assessment.service_layer.rebuild_ports import (
-    STAGES,
     Evaluating,
-    FactSnapshot,
     HistoryReader,
-    Part,
     RebuildPorts,
-    RebuildStore,
     Version,
     VersionError,
 )
@@ -84,9 +79,10 @@ async def rerule(
             if shares:
                 async with store.share_facts(live, version) as shared:
                     build.plan.total += shared.events
-                    await _evaluate(
-                        store, ports.evaluating, pool, version, policy, workers, shared.snapshot
-                    )
+                    await evaluate_all(
+                        store=store, evaluating=ports.evaluating, executor=pool,
+                        version=version, policy=policy, workers=workers, shared=shared.snapshot,
+                    )  # fmt: skip
                 events = shared.events
             else:
                 async with store.session() as session:
@@ -98,7 +94,10 @@ async def rerule(
                 build.plan.total += events
                 build.clock.lap("copy")
                 build.facts_complete()
-                await _evaluate(store, ports.evaluating, pool, version, policy, workers)
+                await evaluate_all(
+                    store=store, evaluating=ports.evaluating, executor=pool,
+                    version=version, policy=policy, workers=workers,
+                )  # fmt: skip
             async with store.session() as session:
                 await session.count_results(version)
             build.plan.advance(events)
@@ -151,36 +150,3 @@ def _evaluation_pool(
     for _ in range(workers):
         pool.submit(os.getpid)  # a worker process starts for each
     return pool
-
-
-async def _evaluate(
-    store: RebuildStore,
-    evaluating: Evaluating,
-    pool: ProcessPoolExecutor | None,
-    version: Version,
-    policy: Policy,
-    workers: int,
-    shared: FactSnapshot | None = None,
-) -> None:
-    """Every stage over every part; a stage starts once the one before committed."""
-    loop = asyncio.get_running_loop()
-    for stage in STAGES:
-        if pool is None:
-            await evaluate_stage(
-                store=store, version=version, policy=policy, stage=stage, shared=shared
-            )
-            continue
-        await asyncio.gather(
-            *(
-                loop.run_in_executor(
-                    pool,
-                    evaluating.evaluate_part,
-                    version,
-                    policy,
-                    stage,
-                    Part(index, workers),
-                    shared,
-                )
-                for index in range(workers)
-            )
-        )
