@@ -84,11 +84,11 @@ def _working_days_after(day: date, count: int, calendar: CalendarPolicy) -> date
 
 def complaint_deadline(filed_at: datetime, handling: Handling, policy: Policy) -> datetime:
     """The exclusive deadline: 00:00 local on the day after the last allowed day."""
-    return deadline_after(last_allowed_day(filed_at, handling, policy), policy)
+    return deadline_after(last_allowed_day(filed_at, handling, policy), policy.tz)
 
 
-def deadline_after(last_day: date, policy: Policy) -> datetime:
-    return datetime.combine(last_day + _ONE_DAY, time.min, tzinfo=policy.tz)
+def deadline_after(last_day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(last_day + _ONE_DAY, time.min, tzinfo=tz)
 
 
 def _aware(instant: datetime) -> datetime:
