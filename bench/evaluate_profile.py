@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import hashlib
 import json
 import time
@@ -52,6 +53,7 @@ from shared.runtime import tune_garbage_collector
 SCHEMA = "proj_v1"
 Row = dict[str, Any]
 ComplaintGroup = tuple[str, list[ComplaintFiling], list[ComplaintVerdict]]
+Step = Callable[["FakeConnection", Policy], Coroutine[Any, Any, int]]
 
 
 class _Cursor:
@@ -67,10 +69,12 @@ class _Cursor:
 
 class FakeConnection:
     """What the group readers and the CopyWriter use of an asyncpg connection: the rows
-    of each reader's query (told apart by the table it names), and COPY into lists."""
+    of each reader's query (told apart by the table it names), and COPY into lists
+    (`keep`) or nowhere (timed runs: a worker keeps no more than a buffer of rows)."""
 
-    def __init__(self, tables: dict[str, list[Row]]) -> None:
+    def __init__(self, tables: dict[str, list[Row]], *, keep: bool = False) -> None:
         self.tables = tables
+        self.keep = keep
         self.copied: dict[str, list[tuple[Any, ...]]] = {}
 
     async def cursor(self, query: str, *args: Any) -> _Cursor:
@@ -85,7 +89,8 @@ class FakeConnection:
         raise ValueError(f"no rows for {query}")
 
     async def copy_records_to_table(self, table: str, *, records: Any, **_: Any) -> None:
-        self.copied.setdefault(table, []).extend(records)
+        if self.keep:
+            self.copied.setdefault(table, []).extend(records)
 
 
 def history_rows(events: int, policy: Policy) -> dict[str, list[Row]]:
@@ -215,20 +220,14 @@ async def _unit_years(conn: FakeConnection, policy: Policy) -> int:
 
 
 def _timed(work: Callable[[], int]) -> tuple[float, int]:
+    gc.collect()  # each run starts with what the previous one left collected
     started = time.process_time()
     n = work()
     return time.process_time() - started, n
 
 
-def _run(
-    step: Callable[[FakeConnection, Policy], Coroutine[Any, Any, int]],
-    tables: dict[str, list[Row]],
-    policy: Policy,
-) -> tuple[float, int, FakeConnection]:
-    conn = FakeConnection(tables)
-    started = time.process_time()
-    n = asyncio.run(step(conn, policy))
-    return time.process_time() - started, n, conn
+def _run(step: Step, conn: FakeConnection, policy: Policy) -> tuple[float, int]:
+    return _timed(lambda: asyncio.run(step(conn, policy)))
 
 
 def best(repeat: int, run: Callable[[], tuple[float, int]]) -> tuple[float, int]:
@@ -254,7 +253,7 @@ def _stored(row: Iterable[Any]) -> tuple[Any, ...]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=200_000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     policy = load_default_policy()
     tables = history_rows(args.events, policy)
@@ -266,22 +265,17 @@ def main() -> None:
     def record(name: str, seconds: float, n: int) -> None:
         figures[name] = {"scopes": n, "us_per_scope": seconds / max(n, 1) * 1e6, "seconds": seconds}
 
-    def step(name: str, work: Callable[[FakeConnection, Policy], Coroutine[Any, Any, int]]) -> None:
-        runs = [_run(work, tables, policy) for _ in range(args.repeat)]
-        record(name, min(r[0] for r in runs), runs[0][1])
-        for table, rows in runs[0][2].copied.items():
+    def step(name: str, work: Step) -> None:
+        record(name, *best(args.repeat, lambda: _run(work, FakeConnection(tables), policy)))
+        kept = FakeConnection(tables, keep=True)  # once more, for the rows it writes
+        asyncio.run(work(kept, policy))
+        for table, rows in kept.copied.items():
             copied.setdefault(table, []).extend(rows)
 
     step("complaints: read", _complaints_read)
-    # The rules and the row builders apart, on groups and outcomes built beforehand.
-    groups: list[ComplaintGroup] = asyncio.run(
-        _collect(bulk_store.complaint_groups(FakeConnection(tables), SCHEMA))  # type: ignore[arg-type]
-    )
-    record("complaints: rules", *best(args.repeat, lambda: _timed(lambda: _rules(groups, policy))))
-    outcomes = [evaluate_complaint(*group, policy) for group in groups]
-    record(
-        "complaints: rows", *best(args.repeat, lambda: _timed(lambda: _rows_of(outcomes, policy)))
-    )
+    rules, rows = _rules_and_rows(tables, policy, args.repeat)
+    record("complaints: rules", *rules)
+    record("complaints: rows", *rows)
     step("complaints: all", _complaints_all)
     step("staff-months: all", _staff_months)
     step("single findings: all", _singles)
@@ -308,6 +302,18 @@ def _rows_of(outcomes: list[ComplaintOutcome], policy: Policy) -> int:
         for alert in outcome.alerts:
             alert_row(alert, tz)
     return len(outcomes)
+
+
+def _rules_and_rows(
+    tables: dict[str, list[Row]], policy: Policy, repeat: int
+) -> tuple[tuple[float, int], tuple[float, int]]:
+    """The rules and the row builders apart, on groups and outcomes built beforehand."""
+    groups: list[ComplaintGroup] = asyncio.run(
+        _collect(bulk_store.complaint_groups(FakeConnection(tables), SCHEMA))  # type: ignore[arg-type]
+    )
+    rules = best(repeat, lambda: _timed(lambda: _rules(groups, policy)))
+    outcomes = [evaluate_complaint(*group, policy) for group in groups]
+    return rules, best(repeat, lambda: _timed(lambda: _rows_of(outcomes, policy)))
 
 
 def _rules(groups: list[ComplaintGroup], policy: Policy) -> int:
