@@ -87,7 +87,9 @@ def complaint_deadline(filed_at: datetime, handling: Handling, policy: Policy) -
     return deadline_after(last_allowed_day(filed_at, handling, policy), policy.tz)
 
 
+@lru_cache(maxsize=8192)
 def deadline_after(last_day: date, tz: ZoneInfo) -> datetime:
+    """00:00 local on the day after `last_day` (many complaints share it: built once)."""
     return datetime.combine(last_day + _ONE_DAY, time.min, tzinfo=tz)
 
 
