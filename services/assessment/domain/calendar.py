@@ -20,12 +20,13 @@ def local_date(instant: datetime, tz: ZoneInfo) -> date:
     return _aware(instant).astimezone(tz).date()
 
 
-# Every UTC offset is strictly within ±24 h (datetime refuses any other), so an instant's
-# local date is its UTC date, the day before or the day after, in any zone. An instant in
-# UTC (as the database and the canonical wire form give them) that is not on the first
-# day or the last days of its UTC month is in that month, and that year, wherever the
-# zone: no zone conversion needed (most instants; tests/unit/assessment/domain/
-# test_calendar_shortcuts.py compares with the conversion over any zone and instant).
+# Every UTC offset is strictly within ±24 h (datetime's utcoffset() refuses any other; the
+# tz database's lie within ±16 h), so an instant's local date is its UTC date, the day
+# before or the day after, in any zone. An instant in UTC (as the database and the
+# canonical wire form give them) that is not on the first day or the last days of its
+# UTC month is in that month, and that year, wherever the zone: no zone conversion needed
+# (most instants; tests/unit/assessment/domain/test_calendar_shortcuts.py compares with
+# the conversion over any zone and instant).
 
 
 def month_of(instant: datetime, tz: ZoneInfo) -> str:
