@@ -4,12 +4,15 @@ Phase 2 of `assessment replay` / `assessment rerule` reads facts back ordered by
 (adapters/bulk_store.py's group readers), evaluates each scope with the pure rules and
 buffers the results' rows for COPY (`bulk_store.CopyWriter`). This runs those very
 functions in one process, without a database: a generated history (bench/generator.py)
-is turned into the rows PostgreSQL would hand back (`fact_rows`, instants in UTC as
-asyncpg returns them), served by a fake connection to the group readers, and the
-CopyWriter's rows are kept instead of copied. Prints µs per scope of each step, in CPU
-seconds of this process (time.process_time), best of `--repeat`, and digests of every
-row written (the same history must give the same digests before and after a change).
-Not timed: PostgreSQL's side and asyncpg's binary encoding (bench/whatif.py covers them).
+is turned into the rows PostgreSQL would hand back (`fact_rows`; dicts for asyncpg's
+Records, instants in UTC as asyncpg returns them), served by a fake connection to the
+group readers. Timed runs drop the CopyWriter's rows (a worker keeps no more than a
+buffer); one more run keeps them, for the unit-years' input and for digests of every
+row written (the same history must give the same digests before and after a change:
+"exact" compares reprs, zones included; "stored" the values PostgreSQL keeps).
+Prints µs per scope of each step (single findings: per finding), in CPU seconds of this
+process (time.process_time), best of `--repeat`. Not timed: PostgreSQL's side and
+asyncpg's binary encoding (bench/whatif.py runs the what-if end to end).
 
     .venv/bin/python -m bench.evaluate_profile --events 200000
 """
