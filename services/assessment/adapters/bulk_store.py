@@ -383,19 +383,24 @@ class CopyWriter:
             "alerts": [],
         }
 
+    # A row is only appended; the coroutine awaits when a table's buffer is full.
     async def complaint(self, state: ComplaintState) -> None:
-        await self._add("complaints", complaint_row(state))
+        if self._add("complaints", complaint_row(state)):
+            await self._flush("complaints")
 
     async def warning(self, warning: Warning) -> None:
-        await self._add("warnings", warning_row(warning))
+        if self._add("warnings", warning_row(warning)):
+            await self._flush("warnings")
 
     async def alert(self, alert: Alert) -> None:
-        await self._add("alerts", alert_row(alert, self._tz))
+        if self._add("alerts", alert_row(alert, self._tz)):
+            await self._flush("alerts")
 
-    async def _add(self, table: str, row: tuple[Any, ...]) -> None:
-        self._rows[table].append(row)
-        if len(self._rows[table]) >= self._flush_at:
-            await self._flush(table)
+    def _add(self, table: str, row: tuple[Any, ...]) -> bool:
+        """Buffers the row; whether the table's buffer is full."""
+        rows = self._rows[table]
+        rows.append(row)
+        return len(rows) >= self._flush_at
 
     async def flush(self) -> None:
         for table in self._rows:

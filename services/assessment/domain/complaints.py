@@ -11,7 +11,8 @@ from collections.abc import Sequence
 
 from services.assessment.domain.calendar import (
     deadline_after,
-    last_allowed_day,
+    last_allowed_day_from,
+    local_date,
     month_of,
     month_of_date,
     year_of,
@@ -60,8 +61,9 @@ def complaint_state(
 ) -> ComplaintState:
     """`verdicts` distinct and in time order."""
     tz = policy.tz
-    last_day = last_allowed_day(filing.key.occurred_at, filing.handling, policy)
-    deadline = deadline_after(last_day, policy)
+    filed_on = local_date(filing.key.occurred_at, tz)  # its month, and where the time limit starts
+    last_day = last_allowed_day_from(filed_on, filing.handling, policy)
+    deadline = deadline_after(last_day, tz)
     first = verdicts[0] if verdicts else None
     standing = verdicts[-1] if verdicts else None
     resolved_at = first.key.occurred_at if first else None
@@ -71,7 +73,7 @@ def complaint_state(
         staff_id=filing.staff_id,
         filing_event_id=filing.key.event_id,
         filed_at=filing.key.occurred_at,
-        filed_month=month_of(filing.key.occurred_at, tz),
+        filed_month=month_of_date(filed_on),
         channel=filing.channel,
         category=filing.category,
         handling=filing.handling,

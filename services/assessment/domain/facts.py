@@ -90,8 +90,18 @@ def distinct(items: Iterable[_T], identity: Callable[[_T], Hashable]) -> list[_T
 
 def in_time_order(events: Iterable[_E]) -> list[_E]:
     """Distinct complaint events (by source and id), in time order."""
-    unique = distinct(events, lambda event: event.key.identity())
-    return sorted(unique, key=lambda event: event.key.order())
+    unique = distinct(events, _identity)
+    if len(unique) > 1:  # most complaints are filed once
+        unique.sort(key=_order)
+    return unique
+
+
+def _identity(event: ComplaintFiling | ComplaintVerdict) -> tuple[str, str]:
+    return event.key.identity()
+
+
+def _order(event: ComplaintFiling | ComplaintVerdict) -> tuple[datetime, str, str]:
+    return event.key.order()
 
 
 def findings_in_time_order(findings: Iterable[Finding]) -> list[Finding]:

@@ -15,5 +15,5 @@ _SEPARATOR = "\x1f"  # ASCII unit separator: cannot occur in ids, units or codes
 
 
 def stable_id(prefix: str, *parts: str | int) -> str:
-    joined = _SEPARATOR.join(str(part) for part in parts)
+    joined = _SEPARATOR.join(map(str, parts))
     return f"{prefix}-{hashlib.sha256(joined.encode('utf-8')).hexdigest()[:24]}"
