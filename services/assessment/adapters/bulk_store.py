@@ -295,21 +295,30 @@ async def complaint_groups(
 
 
 async def staff_month_groups(
-    conn: Connection, schema: str, codes: Collection[FindingCode], part: Part = WHOLE
+    conn: Connection,
+    schema: str,
+    codes: Collection[FindingCode],
+    part: Part = WHOLE,
+    more_than: int = 0,
 ) -> AsyncIterator[tuple[str, str, list[Finding]]]:
-    """Findings with these codes naming a staff member, one (staff, month) at a time."""
+    """Findings with these codes naming a staff member, one (staff, month) at a time:
+    the (staff, month)s with more than `more_than` of them (a finding is one row, its
+    key distinct), the others left in the database."""
     s = checked_schema(schema)
     query = f"""
-        SELECT f.source, f.event_id, f.occurred_at, f.position, f.unit_id, f.staff_id, f.code,
-               f.unit_wide, f.month, i.inspection_id
-          FROM {s}.findings f
-          JOIN {s}.inspections i ON i.source = f.source AND i.event_id = f.event_id
-         WHERE f.staff_id IS NOT NULL AND f.code = ANY($1::text[])
-           AND {in_part("f.staff_id", part)}
-         ORDER BY f.staff_id, f.month"""
+        SELECT * FROM (
+            SELECT f.source, f.event_id, f.occurred_at, f.position, f.unit_id, f.staff_id,
+                   f.code, f.unit_wide, f.month, i.inspection_id,
+                   count(*) OVER (PARTITION BY f.staff_id, f.month) AS in_month
+              FROM {s}.findings f
+              JOIN {s}.inspections i ON i.source = f.source AND i.event_id = f.event_id
+             WHERE f.staff_id IS NOT NULL AND f.code = ANY($1::text[])
+               AND {in_part("f.staff_id", part)}) counted
+         WHERE in_month > $2
+         ORDER BY staff_id, month"""
     current: tuple[str, str] | None = None
     group: list[Finding] = []
-    async for r in _rows(conn, query, [code.value for code in codes]):
+    async for r in _rows(conn, query, [code.value for code in codes], more_than):
         key = (r["staff_id"], r["month"])
         if key != current:
             if current is not None:

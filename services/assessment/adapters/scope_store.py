@@ -31,9 +31,9 @@ class PgScopeFacts:
         return bulk_store.complaint_groups(self._conn, self._schema, self._part)
 
     def staff_month_groups(
-        self, codes: Collection[FindingCode]
+        self, codes: Collection[FindingCode], *, more_than: int = 0
     ) -> AsyncIterator[tuple[str, str, list[Finding]]]:
-        return bulk_store.staff_month_groups(self._conn, self._schema, codes, self._part)
+        return bulk_store.staff_month_groups(self._conn, self._schema, codes, self._part, more_than)
 
     def single_findings(self, codes: Collection[FindingCode]) -> AsyncIterator[Finding]:
         return bulk_store.single_findings(self._conn, self._schema, codes, self._part)

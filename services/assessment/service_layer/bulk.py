@@ -249,7 +249,10 @@ async def _evaluate_scopes(facts: ScopeFacts, out: ResultSink, policy: Policy) -
             await out.warning(warning)
         for alert in outcome.alerts:
             await out.alert(alert)
-    async for staff_id, month, findings in facts.staff_month_groups(policy.attendance.codes):
+    # A staff-month within the limit raises nothing: the database keeps those back.
+    limit = policy.attendance.monthly_limit
+    groups = facts.staff_month_groups(policy.attendance.codes, more_than=limit)
+    async for staff_id, month, findings in groups:
         if attendance := evaluate_attendance(staff_id, month, findings, policy):
             await out.warning(attendance)
     async for finding in facts.single_findings(policy.absence.codes):

@@ -322,9 +322,10 @@ class ScopeFacts(Protocol):
         ...
 
     def staff_month_groups(
-        self, codes: Collection[FindingCode]
+        self, codes: Collection[FindingCode], *, more_than: int = 0
     ) -> AsyncIterator[tuple[str, str, list[Finding]]]:
-        """Findings with these codes naming a staff member, one (staff, month) at a time."""
+        """Findings with these codes naming a staff member, one (staff, month) at a time;
+        only the (staff, month)s with more than `more_than` distinct findings."""
         ...
 
     def single_findings(self, codes: Collection[FindingCode]) -> AsyncIterator[Finding]:

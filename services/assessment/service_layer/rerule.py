@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import nullcontext
 from multiprocessing import get_context
 
 from services.assessment.domain.policy import Policy
@@ -62,51 +61,63 @@ async def rerule(
     is read from Kafka). `into`: a ready version to build again instead of a new one."""
     if workers < 1:
         raise ValueError("rerule needs at least one worker")
+    pools: list[ProcessPoolExecutor] = []  # one, started once the lock is held (or none)
+
+    def start_workers() -> None:
+        # Spawned workers import for most of a second: they do it while the version is
+        # registered and the facts are copied or shared, instead of after.
+        if workers > 1:
+            pools.append(_evaluation_pool(ports.evaluating, workers))
 
     async def fill(build: Build) -> None:
         store, version = ports.store, build.version
-        with _evaluation_pool(ports.evaluating, workers) as pool:
-            async with store.session() as session:
-                live = await session.live_version()
-                if live is None:
-                    raise VersionError("no live version to take the facts from")
-                live_zone = (await session.policy_of(live)).time_zone
-                # Parallel writers: the derived counts are made once, at the end.
-                await session.suspend_counts(version)
-                shares = not switch and live_zone == policy.time_zone
-                if shares:
-                    await session.set_holds_facts(version.version, False)
+        pool = pools[0] if pools else None
+        async with store.session() as session:
+            live = await session.live_version()
+            if live is None:
+                raise VersionError("no live version to take the facts from")
+            live_zone = (await session.policy_of(live)).time_zone
+            # Parallel writers: the derived counts are made once, at the end.
+            await session.suspend_counts(version)
+            shares = not switch and live_zone == policy.time_zone
             if shares:
-                async with store.share_facts(live, version) as shared:
-                    build.plan.total += shared.events
-                    await evaluate_all(
-                        store=store, evaluating=ports.evaluating, executor=pool,
-                        version=version, policy=policy, workers=workers, shared=shared.snapshot,
-                    )  # fmt: skip
-                events = shared.events
-            else:
-                async with store.session() as session:
-                    events = await session.copy_facts(
-                        live,
-                        version,
-                        time_zone=None if live_zone == policy.time_zone else policy.time_zone,
-                    )
-                build.plan.total += events
-                build.clock.lap("copy")
-                build.facts_complete()
+                await session.set_holds_facts(version.version, False)
+        if shares:
+            async with store.share_facts(live, version) as shared:
+                build.plan.total += shared.events
                 await evaluate_all(
                     store=store, evaluating=ports.evaluating, executor=pool,
-                    version=version, policy=policy, workers=workers,
+                    version=version, policy=policy, workers=workers, shared=shared.snapshot,
                 )  # fmt: skip
+            events = shared.events
+        else:
             async with store.session() as session:
-                await session.count_results(version)
-            build.plan.advance(events)
-            build.clock.lap("evaluate")
+                events = await session.copy_facts(
+                    live,
+                    version,
+                    time_zone=None if live_zone == policy.time_zone else policy.time_zone,
+                )
+            build.plan.total += events
+            build.clock.lap("copy")
+            build.facts_complete()
+            await evaluate_all(
+                store=store, evaluating=ports.evaluating, executor=pool,
+                version=version, policy=policy, workers=workers,
+            )  # fmt: skip
+        async with store.session() as session:
+            await session.count_results(version)
+        build.plan.advance(events)
+        build.clock.lap("evaluate")
 
-    return await build_version(
-        ports=ports, reader=reader, policy=policy, changes_topic=changes_topic,
-        on_progress=on_progress, note=note, switch=switch, fill=fill, into=into,
-    )  # fmt: skip
+    try:
+        return await build_version(
+            ports=ports, reader=reader, policy=policy, changes_topic=changes_topic,
+            on_progress=on_progress, note=note, switch=switch, fill=fill, into=into,
+            on_locked=start_workers,
+        )  # fmt: skip
+    finally:
+        for pool in pools:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 async def switch_to_version(
@@ -137,13 +148,7 @@ async def switch_to_version(
     )  # fmt: skip
 
 
-def _evaluation_pool(
-    evaluating: Evaluating, workers: int
-) -> ProcessPoolExecutor | nullcontext[None]:
-    """Started before the copy, so that the workers start (spawn, imports) while
-    PostgreSQL copies. One worker: this process."""
-    if workers == 1:
-        return nullcontext()
+def _evaluation_pool(evaluating: Evaluating, workers: int) -> ProcessPoolExecutor:
     pool = ProcessPoolExecutor(
         max_workers=workers, mp_context=get_context("spawn"), initializer=evaluating.start_worker
     )
