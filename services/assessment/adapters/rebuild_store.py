@@ -136,9 +136,9 @@ class PgRebuildStore:
         version: Version,
         policy: Policy,
         part: Part = WHOLE,
-        facts: FactSnapshot | None = None,
+        shared: FactSnapshot | None = None,
     ) -> AbstractAsyncContextManager[tuple[PgScopeFacts, bulk_store.CopyWriter]]:
-        return self._evaluation.evaluation(version, policy, part, facts)
+        return self._evaluation.evaluation(version, policy, part, shared)
 
     @asynccontextmanager
     async def share_facts(self, source: Version, target: Version) -> AsyncIterator[SharedFacts]:

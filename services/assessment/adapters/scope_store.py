@@ -54,7 +54,7 @@ class PgEvaluation:
         version: Version,
         policy: Policy,
         part: Part = WHOLE,
-        facts: FactSnapshot | None = None,
+        shared: FactSnapshot | None = None,
     ) -> AsyncIterator[tuple[PgScopeFacts, bulk_store.CopyWriter]]:
         async with (
             self._pool.acquire() as source,
@@ -62,9 +62,9 @@ class PgEvaluation:
             source.transaction(isolation="repeatable_read", readonly=True),
             sink.transaction(),
         ):
-            if facts is not None:
-                await fact_copy.use_snapshot(source, facts.snapshot)
+            if shared is not None:
+                await fact_copy.use_snapshot(source, shared.snapshot)
             yield (
-                PgScopeFacts(source, facts.schema_name if facts else version.schema_name, part),
+                PgScopeFacts(source, shared.schema_name if shared else version.schema_name, part),
                 bulk_store.CopyWriter(sink, version.schema_name, policy.tz),
             )

@@ -364,10 +364,10 @@ class EvaluationStore(Protocol):
         version: Version,
         policy: Policy,
         part: Part = WHOLE,
-        facts: FactSnapshot | None = None,
+        shared: FactSnapshot | None = None,
     ) -> AbstractAsyncContextManager[tuple[ScopeFacts, ResultSink]]:
         """One stage of the evaluation, over the scopes of `part`: the facts read in one
-        read-only transaction (in `facts`' snapshot and schema when given, else in the
+        read-only transaction (in the `shared` snapshot and schema when given, else in the
         version's own tables), the results written in another, committed when the stage
         ends."""
         ...
