@@ -78,26 +78,20 @@ async def _drop_primary_keys(conn: Connection, schema: str, tables: Collection[s
 # SNAPSHOT, which takes a literal, not a parameter.
 _SNAPSHOT_ID = re.compile(r"[0-9A-F]+(-[0-9A-F]+)+")
 
-Position = tuple[str, int, int]  # (topic, partition, offset)
 
-
-async def export_snapshot(conn: Connection, source: str) -> tuple[str, int, list[Position]]:
+async def export_snapshot(
+    conn: Connection, source: str
+) -> tuple[str, int, dict[str, dict[int, int]]]:
     """Inside the caller's REPEATABLE READ transaction on `conn`: its snapshot, exported
     (other sessions can read in it while the transaction lasts), the number of events
-    `source` holds in it and the positions `source` had reached there."""
+    `source` holds in it and the positions `source` had reached there, per topic."""
     s = checked_schema(source)
     snapshot: str = await conn.fetchval("SELECT pg_export_snapshot()")
     events: int = await conn.fetchval(f"SELECT count(*) FROM {s}.event_ids")
-    rows = await conn.fetch(f'SELECT topic, partition, "offset" FROM {s}.positions')
-    return snapshot, events, [(r["topic"], r["partition"], r["offset"]) for r in rows]
-
-
-async def save_positions(conn: Connection, target: str, positions: list[Position]) -> None:
-    await conn.executemany(
-        f'INSERT INTO {checked_schema(target)}.positions (topic, partition, "offset") '
-        "VALUES ($1, $2, $3)",
-        positions,
-    )
+    positions: dict[str, dict[int, int]] = {}
+    for r in await conn.fetch(f'SELECT topic, partition, "offset" FROM {s}.positions'):
+        positions.setdefault(r["topic"], {})[r["partition"]] = r["offset"]
+    return snapshot, events, positions
 
 
 async def use_snapshot(conn: Connection, snapshot: str) -> None:

@@ -152,8 +152,9 @@ class PgRebuildStore:
                 snapshot, events, positions = await fact_copy.export_snapshot(
                     conn, source.schema_name
                 )
-                async with self._pool.acquire() as writing:
-                    await fact_copy.save_positions(writing, target.schema_name, positions)
+                async with self.writer.version(target) as tx:
+                    for topic, highest in positions.items():
+                        await tx.save_positions(topic, highest)
                 yield SharedFacts(FactSnapshot(source.schema_name, snapshot), events)
         finally:
             await conn.close()

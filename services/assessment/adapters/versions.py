@@ -117,10 +117,7 @@ async def empty_for_build(conn: Connection, version: int) -> Version:
             raise VersionError(
                 f"version {version} is {found.state}; only a ready version can be switched to"
             )
-        await conn.execute(f"DROP SCHEMA IF EXISTS {checked_schema(found.schema_name)} CASCADE")
-        await conn.execute(
-            "DELETE FROM assessment.migrations WHERE schema_name = $1", found.schema_name
-        )
+        await _drop_schema(conn, found.schema_name)
         row = await conn.fetchrow(
             f"""UPDATE assessment.versions SET state = 'building', holds_facts = true
                  WHERE version = $1 RETURNING {_COLUMNS}""",
@@ -175,12 +172,15 @@ async def drop_version(conn: Connection, version: int) -> Version:
             )
         if found.state == "building" and not await _rebuild_lock_free(conn):
             raise VersionError(f"version {version} is being built right now")
-        await conn.execute(f"DROP SCHEMA IF EXISTS {checked_schema(found.schema_name)} CASCADE")
-        await conn.execute(
-            "DELETE FROM assessment.migrations WHERE schema_name = $1", found.schema_name
-        )
+        await _drop_schema(conn, found.schema_name)
         await conn.execute("DELETE FROM assessment.versions WHERE version = $1", version)
         return found
+
+
+async def _drop_schema(conn: Connection, schema: str) -> None:
+    """The schema, its data and its record of applied migrations."""
+    await conn.execute(f"DROP SCHEMA IF EXISTS {checked_schema(schema)} CASCADE")
+    await conn.execute("DELETE FROM assessment.migrations WHERE schema_name = $1", schema)
 
 
 async def _rebuild_lock_free(conn: Connection) -> bool:

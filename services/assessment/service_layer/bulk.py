@@ -65,6 +65,17 @@ class _Loaded:
     chunk: DecodedChunk
 
 
+def spawn_workers(initializer: Callable[[], None], workers: int) -> ProcessPoolExecutor:
+    """`workers` spawned processes, each started at once (a submit spawns a worker only
+    when none is idle): they import while the caller goes on."""
+    executor = ProcessPoolExecutor(
+        max_workers=workers, mp_context=get_context("spawn"), initializer=initializer
+    )
+    for _ in range(workers):
+        executor.submit(os.getpid)
+    return executor
+
+
 class RebuildWorkers:
     """The replay's worker processes: they decode the history (phase 1), then each
     evaluates its part of the scopes (phase 2). Started as soon as a rebuild knows it
@@ -74,11 +85,7 @@ class RebuildWorkers:
     def __init__(self, decoding: Decoding, workers: int = REBUILD_WORKERS) -> None:
         self.decoding = decoding
         self.workers = workers
-        self.executor = ProcessPoolExecutor(
-            max_workers=workers, mp_context=get_context("spawn"), initializer=decoding.start_worker
-        )
-        for _ in range(workers):  # no worker is idle yet: each submit spawns one
-            self.executor.submit(os.getpid)
+        self.executor = spawn_workers(decoding.start_worker, workers)
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)

@@ -140,8 +140,8 @@ class SharedFacts:
 # The evaluation in stages: a stage reads what the stages before it wrote (committed).
 STAGES = ("scopes", "unit_years")
 
-# (version, policy, stage, part, facts): evaluates that part of that stage and commits
-# it; the facts are read in `facts` when given, else in the version itself.
+# (version, policy, stage, part, shared): evaluates that part of that stage and commits
+# it; the facts are read in the `shared` snapshot when given, else in the version itself.
 EvaluatePart = Callable[[Version, Policy, str, Part, FactSnapshot | None], None]
 
 

@@ -19,12 +19,12 @@ live.
 
 from __future__ import annotations
 
-import os
+from collections.abc import AsyncIterator
 from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
+from contextlib import asynccontextmanager
 
 from services.assessment.domain.policy import Policy
-from services.assessment.service_layer.bulk import evaluate_all
+from services.assessment.service_layer.bulk import REBUILD_WORKERS, evaluate_all, spawn_workers
 from services.assessment.service_layer.rebuild import (
     Build,
     Progress,
@@ -33,14 +33,15 @@ from services.assessment.service_layer.rebuild import (
     switch_to,
 )
 from services.assessment.service_layer.rebuild_ports import (
-    Evaluating,
+    FactSnapshot,
     HistoryReader,
     RebuildPorts,
+    RebuildStore,
     Version,
     VersionError,
 )
 
-DEFAULT_WORKERS = max(1, os.cpu_count() or 1)
+DEFAULT_WORKERS = REBUILD_WORKERS  # one per core, as the replay
 
 
 async def rerule(
@@ -67,11 +68,10 @@ async def rerule(
         # Spawned workers import for most of a second: they do it while the version is
         # registered and the facts are copied or shared, instead of after.
         if workers > 1:
-            pools.append(_evaluation_pool(ports.evaluating, workers))
+            pools.append(spawn_workers(ports.evaluating.start_worker, workers))
 
     async def fill(build: Build) -> None:
         store, version = ports.store, build.version
-        pool = pools[0] if pools else None
         async with store.session() as session:
             live = await session.live_version()
             if live is None:
@@ -79,30 +79,12 @@ async def rerule(
             live_zone = (await session.policy_of(live)).time_zone
             # Parallel writers: the derived counts are made once, at the end.
             await session.suspend_counts(version)
-            shares = not switch and live_zone == policy.time_zone
-            if shares:
-                await session.set_holds_facts(version.version, False)
-        if shares:
-            async with store.share_facts(live, version) as shared:
-                build.plan.total += shared.events
-                await evaluate_all(
-                    store=store, evaluating=ports.evaluating, executor=pool,
-                    version=version, policy=policy, workers=workers, shared=shared.snapshot,
-                )  # fmt: skip
-            events = shared.events
-        else:
-            async with store.session() as session:
-                events = await session.copy_facts(
-                    live,
-                    version,
-                    time_zone=None if live_zone == policy.time_zone else policy.time_zone,
-                )
+        facts = _facts(store, build, live, live_zone=live_zone, policy=policy, what_if=not switch)
+        async with facts as (events, shared):
             build.plan.total += events
-            build.clock.lap("copy")
-            build.facts_complete()
             await evaluate_all(
-                store=store, evaluating=ports.evaluating, executor=pool,
-                version=version, policy=policy, workers=workers,
+                store=store, evaluating=ports.evaluating, executor=pools[0] if pools else None,
+                version=version, policy=policy, workers=workers, shared=shared,
             )  # fmt: skip
         async with store.session() as session:
             await session.count_results(version)
@@ -148,10 +130,27 @@ async def switch_to_version(
     )  # fmt: skip
 
 
-def _evaluation_pool(evaluating: Evaluating, workers: int) -> ProcessPoolExecutor:
-    pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=get_context("spawn"), initializer=evaluating.start_worker
-    )
-    for _ in range(workers):
-        pool.submit(os.getpid)  # a worker process starts for each
-    return pool
+@asynccontextmanager
+async def _facts(
+    store: RebuildStore, build: Build, live: Version, *, live_zone: str, policy: Policy,
+    what_if: bool,
+) -> AsyncIterator[tuple[int, FactSnapshot | None]]:  # fmt: skip
+    """(events, the snapshot to read the facts in) for the evaluation. A what-if in
+    live's time zone shares live's facts through a snapshot held until the evaluation
+    ends (the version then holds results only); otherwise they are copied into the
+    version (None: read them there), their months computed anew in another zone."""
+    version = build.version
+    same_zone = live_zone == policy.time_zone
+    if what_if and same_zone:
+        async with store.session() as session:
+            await session.set_holds_facts(version.version, False)
+        async with store.share_facts(live, version) as shared:
+            yield shared.events, shared.snapshot
+        return
+    async with store.session() as session:
+        events = await session.copy_facts(
+            live, version, time_zone=None if same_zone else policy.time_zone
+        )
+    build.clock.lap("copy")
+    build.facts_complete()
+    yield events, None
