@@ -25,6 +25,7 @@ import gc
 import hashlib
 import json
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -83,8 +84,9 @@ class FakeConnection:
     async def cursor(self, query: str, *args: Any) -> _Cursor:
         if "complaint_filings" in query:
             return _Cursor(self.tables["complaints"])
-        if "ORDER BY f.staff_id" in query:
-            return _Cursor(self.tables["staff_months"])
+        if "PARTITION BY f.staff_id, f.month" in query:
+            more_than = args[1]  # the database keeps back the groups within the limit
+            return _Cursor([r for r in self.tables["staff_months"] if r["in_month"] > more_than])
         if "f.unit_wide OR" in query:
             return _Cursor(self.tables["singles"])
         if "FROM proj_v1.warnings" in query:
@@ -124,12 +126,15 @@ def history_rows(events: int, policy: Policy) -> dict[str, list[Row]]:
     # What each reader's WHERE keeps (the database filters before this process reads).
     attendance, absence = policy.attendance.codes, policy.absence.codes
     named = [r for r in findings if r["staff_id"] is not None]
+    staff_months = sorted(
+        (r for r in named if r["code"] in attendance), key=lambda r: (r["staff_id"], r["month"])
+    )
+    in_month = Counter((r["staff_id"], r["month"]) for r in staff_months)
     return {
         "complaints": sorted(filings + verdicts, key=lambda r: r["complaint_id"]),
-        "staff_months": sorted(
-            (r for r in named if r["code"] in attendance),
-            key=lambda r: (r["staff_id"], r["month"]),
-        ),
+        "staff_months": [
+            {**r, "in_month": in_month[(r["staff_id"], r["month"])]} for r in staff_months
+        ],
         "singles": [
             r
             for r in findings
