@@ -212,25 +212,33 @@ async def suspend_counts(conn: Connection, schema: str) -> None:
 
 async def count_results(conn: Connection, schema: str) -> None:
     """ranking_counts from the results as they stand, grouped by month and unit in one
-    statement (the same counting as migration 006's own first fill), and the triggers
-    enabled again, in one transaction."""
+    statement (the counting of migration 006's own first fill), and the triggers enabled
+    again, in one transaction. The table is emptied first, so ranking_counts_add's upsert
+    and its removal of all-zero rows come down to one grouped INSERT and its HAVING
+    (a third of the time: the function unnests an array of every delta, twice)."""
     s = checked_schema(schema)
     async with conn.transaction():
         await conn.execute(f"DELETE FROM {s}.ranking_counts")
         await conn.execute(
-            f"""SELECT {s}.ranking_counts_add(ARRAY(
-                    SELECT (filed_month, unit_id, 1, 0, 0, 0, 0)::{s}.ranking_delta
-                      FROM {s}.complaints
-                    UNION ALL
-                    SELECT (outcome_month, unit_id, 0, 1, 0, 0, 0)::{s}.ranking_delta
-                      FROM {s}.complaints WHERE outcome = 'substantiated'
-                    UNION ALL
-                    SELECT (period, unit_id, 0, 0, 1, 0, 0)::{s}.ranking_delta
-                      FROM {s}.warnings WHERE status = 'active'
-                    UNION ALL
-                    SELECT (month, unit_id, 0, 0, 0, (level = 'collective_warning')::integer,
-                            (level = 'leadership')::integer)::{s}.ranking_delta
-                      FROM {s}.alerts WHERE status = 'active'))"""
+            f"""INSERT INTO {s}.ranking_counts
+                SELECT month, unit_id, sum(filed), sum(substantiated), sum(warnings),
+                       sum(yellow_cards), sum(red_cards)
+                  FROM (SELECT filed_month AS month, unit_id, 1 AS filed, 0 AS substantiated,
+                               0 AS warnings, 0 AS yellow_cards, 0 AS red_cards
+                          FROM {s}.complaints
+                        UNION ALL
+                        SELECT outcome_month, unit_id, 0, 1, 0, 0, 0
+                          FROM {s}.complaints WHERE outcome = 'substantiated'
+                        UNION ALL
+                        SELECT period, unit_id, 0, 0, 1, 0, 0
+                          FROM {s}.warnings WHERE status = 'active'
+                        UNION ALL
+                        SELECT month, unit_id, 0, 0, 0, (level = 'collective_warning')::integer,
+                               (level = 'leadership')::integer
+                          FROM {s}.alerts WHERE status = 'active') delta
+                 GROUP BY month, unit_id
+                HAVING sum(filed) <> 0 OR sum(substantiated) <> 0 OR sum(warnings) <> 0
+                    OR sum(yellow_cards) <> 0 OR sum(red_cards) <> 0"""
         )
         for table, trigger in itertools.product(COUNTED, COUNTING):
             await conn.execute(f"ALTER TABLE {s}.{table} ENABLE TRIGGER {trigger}")
