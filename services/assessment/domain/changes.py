@@ -15,10 +15,11 @@ policy changed; /v1/status names the live policy).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
-from dataclasses import dataclass
 from enum import StrEnum
+
+import msgspec.structs
+from msgspec import Struct
 
 from services.assessment.domain.results import Alert, Warning
 from shared.catalogue import Status
@@ -33,8 +34,7 @@ class ChangeType(StrEnum):
     RERULED = "reruled"
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
+class Change(Struct, frozen=True):
     change: ChangeType
     item: Result  # as the projections hold it now; for one gone: its last content, revoked
     before: Result | None  # what subscribers last saw (None: nothing)
@@ -50,7 +50,7 @@ def kind_of(item: Result) -> str:
 
 def _substance(item: Result) -> Result:
     """The item without what subscribers are not told about."""
-    return dataclasses.replace(item, scope="", policy_version="")
+    return msgspec.structs.replace(item, scope="", policy_version="")
 
 
 def classify(before: Result | None, after: Result | None) -> Change | None:
@@ -60,7 +60,7 @@ def classify(before: Result | None, after: Result | None) -> Change | None:
         if not was_active:
             return None  # never stood, or already told as revoked
         assert before is not None
-        gone = dataclasses.replace(before, status=Status.REVOKED)
+        gone = msgspec.structs.replace(before, status=Status.REVOKED)
         return Change(ChangeType.REVOKED, gone, before)
     is_active = after.status is Status.ACTIVE
     if is_active and not was_active:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from msgspec import Struct
+
 from services.assessment.domain.facts import (
     ComplaintFiling,
     ComplaintVerdict,
@@ -23,8 +25,7 @@ from shared.events import (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class InspectionFact:
+class InspectionFact(Struct, frozen=True, gc=False):
     key: EventKey
     inspection_id: str
     unit_id: str
@@ -32,8 +33,7 @@ class InspectionFact:
     finding_count: int
 
 
-@dataclass(frozen=True, slots=True)
-class CommendationFact:
+class CommendationFact(Struct, frozen=True, gc=False):
     key: EventKey
     commendation_id: str
     unit_id: str

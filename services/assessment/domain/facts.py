@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
+
+from msgspec import Struct
 
 from shared.catalogue import Category, Channel, FindingCode, Handling, Outcome
 
 _T = TypeVar("_T")
 
 
-@dataclass(frozen=True, slots=True)
-class EventKey:
+class EventKey(Struct, frozen=True, gc=False):
     """Identity and time order of one event."""
 
     occurred_at: datetime  # aware
@@ -28,8 +28,7 @@ class EventKey:
         return (self.source, self.event_id)
 
 
-@dataclass(frozen=True, slots=True)
-class ComplaintFiling:
+class ComplaintFiling(Struct, frozen=True, gc=False):
     key: EventKey
     complaint_id: str
     unit_id: str
@@ -39,8 +38,7 @@ class ComplaintFiling:
     handling: Handling
 
 
-@dataclass(frozen=True, slots=True)
-class ComplaintVerdict:
+class ComplaintVerdict(Struct, frozen=True, gc=False):
     key: EventKey
     complaint_id: str
     unit_id: str
@@ -50,8 +48,7 @@ class ComplaintVerdict:
     obstructed: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(Struct, frozen=True, gc=False):
     """One finding of an inspection; `position` is its index in the event's list."""
 
     key: EventKey

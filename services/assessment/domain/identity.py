@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
+
+from msgspec import Struct
 
 from services.assessment.domain.records import Record
 from shared.events import Event
@@ -25,8 +26,7 @@ Key = tuple[str, str]  # (source, id)
 Order = tuple[datetime, int, int]  # (recorded_at, partition, offset)
 
 
-@dataclass(frozen=True, slots=True)
-class Identity:
+class Identity(Struct, frozen=True):
     """The copy of a pair that stands, as stored."""
 
     source: str
@@ -45,8 +45,7 @@ class Identity:
         return (self.recorded_at, self.partition, self.offset)
 
 
-@dataclass(frozen=True, slots=True)
-class Copy:
+class Copy(Struct, frozen=True):
     """One decoded copy in the batch."""
 
     event: Event | FastEvent
@@ -70,8 +69,7 @@ class Copy:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Resolution:
+class Resolution(Struct, frozen=True):
     fold: list[Copy]  # one per pair: the copy to add to the facts
     save: list[Identity]  # identities to store (new, moved earlier, or replacing)
     conflicts: list[Copy]  # copies with other content than the one that stands

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from msgspec import Struct
 from pydantic import ValidationError
 
 from shared import topics
@@ -19,8 +19,7 @@ from shared.fast_events import FastEvent, NotFast, fast_digest, parse_recorded_f
 LATEST_STORABLE = datetime(9999, 1, 1, tzinfo=UTC)
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
+class Record(Struct, frozen=True):
     """What the service needs of one Kafka record, whichever client read it."""
 
     topic: str
@@ -59,8 +58,7 @@ class Record:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Poison:
+class Poison(Struct, frozen=True):
     """A record the assessment cannot use: it goes to the dead-letter topic."""
 
     record: Record
@@ -82,8 +80,7 @@ REASONS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Decoded:
+class Decoded(Struct, frozen=True):
     events: list[Event | FastEvent]
     poison: list[Poison]
 

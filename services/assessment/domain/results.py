@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+
+from msgspec import Struct
 
 from shared.catalogue import (
     AlertLevel,
@@ -17,8 +18,7 @@ from shared.catalogue import (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Warning:
+class Warning(Struct, frozen=True, gc=False):
     """An individual efficiency warning (效能告诫); shadows the builtin on purpose."""
 
     id: str
@@ -34,8 +34,7 @@ class Warning:
     revoked_at: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Alert:
+class Alert(Struct, frozen=True, gc=False):
     """A unit alert: a collective warning (集体效能告诫) or leadership accountability."""
 
     id: str
@@ -51,8 +50,7 @@ class Alert:
     revoked_at: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ComplaintState:
+class ComplaintState(Struct, frozen=True, gc=False):
     """One complaint as the figures see it; it counts for the unit it was filed against."""
 
     complaint_id: str
@@ -78,8 +76,7 @@ class ComplaintState:
     obstructed: bool
 
 
-@dataclass(frozen=True, slots=True)
-class ComplaintOutcome:
+class ComplaintOutcome(Struct, frozen=True, gc=False):
     state: ComplaintState | None
     warnings: tuple[Warning, ...]
     alerts: tuple[Alert, ...]

@@ -16,6 +16,8 @@ from datetime import datetime
 from itertools import islice
 from typing import Protocol
 
+from msgspec import Struct
+
 from services.assessment.domain.calendar import year_of
 from services.assessment.domain.facts import distinct
 from services.assessment.domain.ids import ALERT_PREFIX, stable_id
@@ -55,8 +57,7 @@ class TimedCollective(Timed, Protocol):
     def year(self) -> int: ...
 
 
-@dataclass(frozen=True, slots=True)
-class _Span:
+class _Span(Struct, frozen=True, gc=False):
     """One interval in which an item was active; end None = still active."""
 
     id: str

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC, datetime
+
+import msgspec.structs
 
 from services.assessment.domain.changes import ChangeLog, ChangeType, classify, diff
 from services.assessment.domain.results import Alert, Warning
@@ -25,7 +26,7 @@ def warning(**changes: object) -> Warning:
         policy_version="2026.1",
         scope="complaint:Q-1",
     )
-    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+    return msgspec.structs.replace(base, **changes)
 
 
 def alert(**changes: object) -> Alert:
@@ -41,7 +42,7 @@ def alert(**changes: object) -> Alert:
         policy_version="2026.1",
         scope="complaint:Q-1",
     )
-    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+    return msgspec.structs.replace(base, **changes)
 
 
 def test_a_new_active_warning_is_issued() -> None:
