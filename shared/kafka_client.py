@@ -12,10 +12,12 @@ import ssl
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from aiokafka.helpers import create_ssl_context
-from faststream.security import BaseSecurity, SASLScram512
+# aiokafka and FastStream are imported where they are used: settings (this module's
+# KafkaConnection) are read by every command, most of which never touch Kafka.
+if TYPE_CHECKING:
+    from faststream.security import BaseSecurity
 
 SecurityProtocol = Literal["PLAINTEXT", "SASL_SSL"]
 SASL_MECHANISM = "SCRAM-SHA-512"
@@ -72,6 +74,8 @@ class KafkaConnection:
         # One context per connection: building it reads the CA file.
         if not self.secured:
             return None
+        from aiokafka.helpers import create_ssl_context
+
         context: ssl.SSLContext = create_ssl_context(
             cafile=str(self.ca_file) if self.ca_file else None
         )
@@ -96,6 +100,8 @@ def aiokafka_options(kafka: KafkaConnection) -> dict[str, Any]:
 def faststream_options(kafka: KafkaConnection) -> dict[str, Any]:
     """Keyword arguments for FastStream's KafkaBroker: the bootstrap servers and the
     security object (which also documents the scheme in the AsyncAPI document)."""
+    from faststream.security import SASLScram512
+
     security: BaseSecurity | None = None
     if kafka.secured:
         assert kafka.username is not None

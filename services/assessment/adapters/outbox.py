@@ -14,13 +14,15 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
-from aiokafka.errors import KafkaError
 
 from services.assessment.adapters.db import Connection
-from shared.producer import ReplaceableProducer
+
+if TYPE_CHECKING:  # the relay's, and only the service runs it: the folds that enqueue,
+    # and the ops commands, go without aiokafka and FastStream
+    from shared.producer import ReplaceableProducer
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +95,8 @@ class OutboxRelay:
 
     async def run(self) -> None:
         """Until cancelled: publish what is pending, wait for a wake-up or the poll."""
+        from aiokafka.errors import KafkaError
+
         failures = 0
         while True:
             try:

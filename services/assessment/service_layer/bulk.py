@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -65,27 +66,44 @@ class _Loaded:
     chunk: DecodedChunk
 
 
-def spawn_workers(initializer: Callable[[], None], workers: int) -> ProcessPoolExecutor:
-    """`workers` spawned processes, each started at once (a submit spawns a worker only
-    when none is idle): they import while the caller goes on."""
+def start_workers(
+    initializer: Callable[[], None], workers: int, *, forked: bool = False
+) -> ProcessPoolExecutor:
+    """`workers` processes, each started at once (a submit starts a worker only when none
+    is idle). Spawned, each imports its modules, most of a second of CPU, while the
+    caller goes on. `forked` (a command before its event loop runs): each starts at once
+    with every module this process imported. A forked child copies only the thread that
+    forks, and a lock another thread held then stays held in it for good, so with any
+    other thread running, or an event loop, they are spawned all the same."""
+    method = "fork" if forked and _single_threaded() else "spawn"
     executor = ProcessPoolExecutor(
-        max_workers=workers, mp_context=get_context("spawn"), initializer=initializer
+        max_workers=workers, mp_context=get_context(method), initializer=initializer
     )
     for _ in range(workers):
         executor.submit(os.getpid)
     return executor
 
 
+def _single_threaded() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return threading.active_count() == 1
+    return False
+
+
 class RebuildWorkers:
     """The replay's worker processes: they decode the history (phase 1), then each
     evaluates its part of the scopes (phase 2). Started as soon as a rebuild knows it
-    will load: spawned processes import their modules (most of a second of CPU each)
-    while this process registers the version and connects to Kafka, instead of after."""
+    will load (spawned processes import while this one registers the version and
+    connects to Kafka, instead of after), or `forked` by a command before its loop."""
 
-    def __init__(self, decoding: Decoding, workers: int = REBUILD_WORKERS) -> None:
+    def __init__(
+        self, decoding: Decoding, workers: int = REBUILD_WORKERS, *, forked: bool = False
+    ) -> None:
         self.decoding = decoding
         self.workers = workers
-        self.executor = spawn_workers(decoding.start_worker, workers)
+        self.executor = start_workers(decoding.start_worker, workers, forked=forked)
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)

@@ -137,18 +137,24 @@ async def rebuild(
     on_progress: Progress | None = None,
     note: str | None = None,
     switch: bool = True,
+    pool: RebuildWorkers | None = None,
 ) -> RebuildReport:
     """Build a new version and switch to it; the switch queues, for the change feed,
     the difference between the old live version and the new one. With `switch=False`
     the version is left 'ready' beside live (a what-if): the report compares it with
-    live, nothing reaches readers or the change feed; `switch_to` may switch later."""
+    live, nothing reaches readers or the change feed; `switch_to` may switch later.
+    `pool`: the caller's workers (it closes them); by default they are spawned once the
+    lock is held, and closed at the end."""
 
-    workers: list[RebuildWorkers] = []  # one pool, started once the lock is held
+    workers: list[RebuildWorkers] = [pool] if pool else []
+    owned: list[RebuildWorkers] = []
 
     def start_workers() -> None:
         # Spawned workers import for most of a second: they do it while the version is
         # registered and Kafka connects, instead of after.
-        workers.append(RebuildWorkers(ports.decoding))
+        if not workers:
+            workers.append(RebuildWorkers(ports.decoding))
+            owned.append(workers[0])
 
     async def fill(build: Build) -> None:
         # 1. The whole log as it stands now: every fact, then every scope once.
@@ -189,8 +195,8 @@ async def rebuild(
             on_locked=start_workers,
         )  # fmt: skip
     finally:
-        for pool in workers:
-            pool.close()
+        for started in owned:
+            started.close()
 
 
 async def build_version(

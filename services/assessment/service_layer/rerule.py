@@ -24,7 +24,7 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
 
 from services.assessment.domain.policy import Policy
-from services.assessment.service_layer.bulk import REBUILD_WORKERS, evaluate_all, spawn_workers
+from services.assessment.service_layer.bulk import REBUILD_WORKERS, evaluate_all, start_workers
 from services.assessment.service_layer.rebuild import (
     Build,
     Progress,
@@ -55,20 +55,25 @@ async def rerule(
     note: str | None = None,
     switch: bool = True,
     into: Version | None = None,
+    executor: ProcessPoolExecutor | None = None,
 ) -> RebuildReport:
     """A new version under `policy`, from the live version's stored facts, evaluated by
     `workers` processes (1: in this process); switched to as a replay is, or with
     `switch=False` left 'ready' beside live (then `reader` may be None: nothing at all
-    is read from Kafka). `into`: a ready version to build again instead of a new one."""
+    is read from Kafka). `into`: a ready version to build again instead of a new one.
+    `executor`: the caller's `workers` processes (it shuts them down); by default they
+    are spawned once the lock is held, and shut down at the end."""
     if workers < 1:
         raise ValueError("rerule needs at least one worker")
-    pools: list[ProcessPoolExecutor] = []  # one, started once the lock is held (or none)
+    pools: list[ProcessPoolExecutor] = [executor] if executor and workers > 1 else []
+    owned: list[ProcessPoolExecutor] = []
 
-    def start_workers() -> None:
+    def on_locked() -> None:
         # Spawned workers import for most of a second: they do it while the version is
         # registered and the facts are copied or shared, instead of after.
-        if workers > 1:
-            pools.append(spawn_workers(ports.evaluating.start_worker, workers))
+        if workers > 1 and not pools:
+            pools.append(start_workers(ports.evaluating.start_worker, workers))
+            owned.append(pools[0])
 
     async def fill(build: Build) -> None:
         store, version = ports.store, build.version
@@ -95,10 +100,10 @@ async def rerule(
         return await build_version(
             ports=ports, reader=reader, policy=policy, changes_topic=changes_topic,
             on_progress=on_progress, note=note, switch=switch, fill=fill, into=into,
-            on_locked=start_workers,
+            on_locked=on_locked,
         )  # fmt: skip
     finally:
-        for pool in pools:
+        for pool in owned:
             pool.shutdown(wait=True, cancel_futures=True)
 
 

@@ -11,7 +11,6 @@ from typing import Annotated
 
 import typer
 
-from services.assessment.adapters.kafka_log import FeedTail
 from services.assessment.entrypoints.cli.common import console, exits_on, settings_of
 from shared.settings import KafkaSettings
 
@@ -52,6 +51,9 @@ def tail_changes(
 
 
 async def _tail(settings: KafkaSettings, *, from_beginning: bool, limit: int | None) -> None:
+    # aiokafka is imported here: every other command starts without it.
+    from services.assessment.adapters.kafka_log import FeedTail
+
     tail = FeedTail(kafka=settings.kafka, topic=settings.topics.assessment_changes)
     printed = 0
     start = "the beginning" if from_beginning else "now"

@@ -7,9 +7,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager, contextmanager, nullcontext
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import (
@@ -23,15 +24,18 @@ from rich.progress import (
 
 from services.assessment import bootstrap
 from services.assessment.adapters import versions
-from services.assessment.adapters.kafka_log import HistoryReader
 from services.assessment.domain.policy import Policy, PolicyError, load_policy
 from services.assessment.entrypoints.cli.common import console, exits_on, settings_of
 from services.assessment.entrypoints.cli.report import print_report
+from services.assessment.service_layer.bulk import RebuildWorkers
 from services.assessment.service_layer.rebuild import RebuildRefusedError, RebuildReport, rebuild
 from services.assessment.service_layer.rebuild_ports import RebuildLockLostError, RebuildPorts
 from services.assessment.service_layer.rerule import DEFAULT_WORKERS, rerule, switch_to_version
 from services.assessment.settings import ProjectionSettings
 from shared.runtime import tune_garbage_collector
+
+if TYPE_CHECKING:  # aiokafka: a what-if never connects to Kafka
+    from services.assessment.adapters.kafka_log import HistoryReader
 
 
 def replay(
@@ -54,7 +58,10 @@ def replay(
         chosen = load_policy(policy) if policy else bootstrap.configured_policy(settings)
     tune_garbage_collector()
     note = f"replay {policy or 'configured'}{' (no switch)' if no_switch else ''}"
-    print_report(_build(_replay(settings, chosen, note=note, switch=not no_switch), "replay"))
+    with bootstrap.rebuild_workers() as pool:
+        work = _replay(settings, chosen, note=note, switch=not no_switch, pool=pool)
+        report = _build(work, "replay")
+    print_report(report)
 
 
 def rerule_command(
@@ -79,8 +86,13 @@ def rerule_command(
         chosen = load_policy(policy)
     tune_garbage_collector()
     note = f"rerule {policy}{' (no switch)' if no_switch else ''}"
-    work = _rerule(settings, chosen, note=note, switch=not no_switch, workers=workers)
-    with exits_on(versions.VersionError, code=1):
+    with (
+        bootstrap.evaluation_workers(workers) as executor,
+        exits_on(versions.VersionError, code=1),
+    ):
+        work = _rerule(
+            settings, chosen, note=note, switch=not no_switch, workers=workers, executor=executor
+        )
         report = _build(work, "rerule")
     print_report(report)
 
@@ -132,7 +144,7 @@ async def _history(settings: ProjectionSettings) -> AsyncIterator[HistoryReader]
 
 
 async def _replay(
-    settings: ProjectionSettings, policy: Policy, *, note: str, switch: bool = True
+    settings: ProjectionSettings, policy: Policy, *, note: str, switch: bool, pool: RebuildWorkers
 ) -> RebuildReport:
     async with _owner_ports(settings) as ports, _history(settings) as reader:
         with _progress("rebuilding") as on_progress:
@@ -144,11 +156,18 @@ async def _replay(
                 on_progress=on_progress,
                 note=note,
                 switch=switch,
+                pool=pool,
             )
 
 
 async def _rerule(
-    settings: ProjectionSettings, policy: Policy, *, note: str, switch: bool, workers: int
+    settings: ProjectionSettings,
+    policy: Policy,
+    *,
+    note: str,
+    switch: bool,
+    workers: int,
+    executor: ProcessPoolExecutor | None,
 ) -> RebuildReport:
     # Kafka only for the catch-up before a switch: a what-if does not connect to it.
     history = _history(settings) if switch else nullcontext(None)
@@ -163,6 +182,7 @@ async def _rerule(
                 on_progress=on_progress,
                 note=note,
                 switch=switch,
+                executor=executor,
             )
 
 
