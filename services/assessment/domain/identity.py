@@ -46,27 +46,26 @@ class Identity(Struct, frozen=True):
 
 
 class Copy(Struct, frozen=True):
-    """One decoded copy in the batch."""
+    """One decoded copy in the batch, with the identity it would be stored under (built
+    once: identity applies it several times per copy, and each would parse the
+    recorded_at text again)."""
 
     event: Event | FastEvent
     record: Record
     digest: bytes
+    identity: Identity
+
+    @classmethod
+    def of(cls, event: Event | FastEvent, record: Record, digest: bytes) -> Copy:
+        assert event.recorded_at is not None  # parse_recorded requires it
+        identity = Identity(
+            event.source, event.id, digest, event.recorded_at, record.partition, record.offset
+        )
+        return cls(event, record, digest, identity)
 
     @property
     def key(self) -> Key:
         return (self.event.source, self.event.id)
-
-    @property
-    def identity(self) -> Identity:
-        assert self.event.recorded_at is not None  # parse_recorded requires it
-        return Identity(
-            self.event.source,
-            self.event.id,
-            self.digest,
-            self.event.recorded_at,
-            self.record.partition,
-            self.record.offset,
-        )
 
 
 class Resolution(Struct, frozen=True):

@@ -98,7 +98,7 @@ async def fold(
         if isinstance(outcome, Poison):
             poison.append(outcome)
         else:
-            copies.append(Copy(outcome, record, digest_of(outcome)))
+            copies.append(Copy.of(outcome, record, digest_of(outcome)))
 
     store = tx.store
     # The first copy of each pair is stored at once where the pair is new (the claim
