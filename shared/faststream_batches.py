@@ -22,7 +22,7 @@ ParseNext = Callable[[Any], Awaitable[StreamMessage[Any]]]
 
 async def tolerant_parser(records: Any, original: ParseNext) -> StreamMessage[Any]:
     batch = as_batch(records)
-    safe = tuple(dataclasses.replace(r, headers=_safe_headers(r.headers)) for r in batch)
+    safe = tuple(map(_safe_record, batch))
     message = await original(safe)
     message.raw_message = batch  # the handler judges the untouched originals
     return message
@@ -35,6 +35,15 @@ async def bytes_decoder(message: StreamMessage[Any], original: Any) -> list[byte
 def as_batch(records: Any) -> tuple[ConsumerRecord[Any, Any], ...]:
     """The consumer hands a tuple of records (FastStream's test broker a list)."""
     return tuple(records) if isinstance(records, tuple | list) else (records,)
+
+
+def _safe_record(record: ConsumerRecord[Any, Any]) -> ConsumerRecord[Any, Any]:
+    """The record itself when FastStream can decode every header value as it is (ASCII,
+    the usual case: a copy per record was 4 % of a live fold), else a copy whose values
+    are made safe."""
+    if all(value is not None and value.isascii() for _, value in record.headers):
+        return record
+    return dataclasses.replace(record, headers=_safe_headers(record.headers))
 
 
 def _safe_headers(headers: Any) -> tuple[tuple[str, bytes], ...]:
