@@ -196,12 +196,16 @@ class ConsumerMetrics:
         self.conflicts.inc(folded.conflicts)
         self.batch_seconds.observe(seconds)
         self.batch_size.observe(folded.records)
+        newest: dict[tuple[str, int], int] = {}  # a gauge set per partition, not per record
         for record in records:
             key = (record.topic, record.partition)
+            if record.offset > newest.get(key, -1):
+                newest[key] = record.offset
+        for key, offset in newest.items():
             self._in_hand.pop(key, None)
-            if record.offset > self._positions.get(key, -1):
-                self._positions[key] = record.offset
-                self.position.labels(*_labels(key)).set(record.offset)
+            if offset > self._positions.get(key, -1):
+                self._positions[key] = offset
+                self.position.labels(*_labels(key)).set(offset)
 
     def transient_failure(self, error: BaseException) -> None:
         self.health.failed(error)
