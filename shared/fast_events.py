@@ -236,9 +236,29 @@ def fast_digest(event: FastEvent) -> bytes:
 
 def utc_text(instant: str) -> str:
     """A canonical instant as pydantic writes it in UTC: `Z`, and microseconds only when
-    there are some (isoformat's rule). Already so when it is in UTC without a fraction."""
+    there are some (isoformat's rule). Already so when it is in UTC without a fraction.
+
+    Without a fraction and at an offset of whole hours (most zones), only the date and
+    hour change, and they depend on the local date, hour and offset alone: those are
+    converted once per local hour and offset (the conversion was 40 % of the digest)."""
     if len(instant) == 20 and instant[19] == "Z":
         return instant
+    if len(instant) == 25 and instant[23:] == "00":  # YYYY-MM-DDTHH:MM:SS±HH:00
+        key = instant[:13] + instant[19:22]
+        hour = _UTC_HOURS.get(key)
+        if hour is None:
+            if len(_UTC_HOURS) >= _UTC_HOURS_KEPT:
+                _UTC_HOURS.clear()
+            hour = _UTC_HOURS[key] = _to_utc(instant)[:13]
+        return hour + instant[13:19] + "Z"
+    return _to_utc(instant)
+
+
+_UTC_HOURS: dict[str, str] = {}  # local "YYYY-MM-DDTHH" and "±HH" -> UTC "YYYY-MM-DDTHH"
+_UTC_HOURS_KEPT = 100_000  # about ten years of hours at one offset
+
+
+def _to_utc(instant: str) -> str:
     return datetime.fromisoformat(instant).astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 

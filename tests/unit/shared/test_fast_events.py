@@ -9,7 +9,7 @@ never accept what the contract rejects.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
@@ -26,7 +26,7 @@ from services.assessment.domain.records import (
     store_problem,
 )
 from shared.events import content_digest
-from shared.fast_events import FastEvent, NotFast, parse_recorded_fast
+from shared.fast_events import FastEvent, NotFast, parse_recorded_fast, utc_text
 from tests.support.events import events, to_json
 
 RECORDED_AT = st.sampled_from(
@@ -196,3 +196,27 @@ def test_schema_version_and_empty_values_decide_alike() -> None:
     assert decode_value_fast(raw, "2") == decode_value(raw, "2")
     assert decode_value_fast(None, "1") == decode_value(None, "1")
     assert decode_value_fast(b"", None) == decode_value(b"", None)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    local=st.datetimes(min_value=datetime(1970, 1, 2), max_value=datetime(2199, 12, 30)),
+    offsets=st.lists(
+        st.tuples(st.integers(min_value=-23, max_value=23), st.sampled_from([0, 0, 30, 45])),
+        min_size=2,
+        max_size=4,
+    ),
+    fraction=st.booleans(),
+)
+def test_utc_text_is_isoformat_in_utc(
+    local: datetime, offsets: list[tuple[int, int]], fraction: bool
+) -> None:
+    """Its shortcut for whole-hour offsets (a conversion kept per local hour and offset)
+    gives what the conversion itself gives, across days, months, years and leap days, and
+    for one local time at several offsets."""
+    local = local if fraction else local.replace(microsecond=0)
+    for hours, minutes in offsets:
+        text = f"{local.isoformat()}{'-' if hours < 0 else '+'}{abs(hours):02d}:{minutes:02d}"
+        expected = datetime.fromisoformat(text).astimezone(UTC).isoformat().replace("+00:00", "Z")
+        assert utc_text(text) == expected
+        assert utc_text(text) == expected  # again, from what it kept
