@@ -7,7 +7,6 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -44,7 +43,7 @@ from services.assessment.domain.policy import (
 )
 from services.assessment.domain.records import Record
 from services.assessment.entrypoints import scope_worker
-from services.assessment.service_layer.bulk import RebuildWorkers, start_workers
+from services.assessment.service_layer.bulk import REBUILD_WORKERS, RebuildWorkers
 from services.assessment.service_layer.folding import Folded, fold
 from services.assessment.service_layer.rebuild_ports import Decoding, Evaluating, RebuildPorts
 from services.assessment.service_layer.resilience import IsolatingFold, Position
@@ -120,28 +119,14 @@ DECODING = Decoding(decode_chunk=decode_chunk, start_worker=start_worker)
 
 
 @contextlib.contextmanager
-def rebuild_workers() -> Iterator[RebuildWorkers]:
-    """The replay's worker processes, forked by a command before its event loop: they
-    start at once, with what this process imported."""
-    pool = RebuildWorkers(DECODING, forked=True)
+def rebuild_workers(count: int = REBUILD_WORKERS) -> Iterator[RebuildWorkers]:
+    """`count` worker processes for a replay, rerule or switch, forked by the command
+    before its event loop: they start at once, with what this process imported."""
+    pool = RebuildWorkers(DECODING, count, forked=True)
     try:
         yield pool
     finally:
         pool.close()
-
-
-@contextlib.contextmanager
-def evaluation_workers(count: int) -> Iterator[ProcessPoolExecutor | None]:
-    """`count` evaluation worker processes for rerule (none for one: it evaluates in
-    this process), forked by a command before its event loop, as rebuild_workers."""
-    if count <= 1:
-        yield None
-        return
-    executor = start_workers(scope_worker.start_worker, count, forked=True)
-    try:
-        yield executor
-    finally:
-        executor.shutdown(wait=True, cancel_futures=True)
 
 
 def rebuild_ports(pool: asyncpg.Pool, *, database_url: str) -> RebuildPorts:
@@ -152,10 +137,7 @@ def rebuild_ports(pool: asyncpg.Pool, *, database_url: str) -> RebuildPorts:
     return RebuildPorts(
         store=PgRebuildStore(pool, lock_url=database_url),
         decoding=DECODING,
-        evaluating=Evaluating(
-            evaluate_part=partial(scope_worker.evaluate_part, database_url),
-            start_worker=scope_worker.start_worker,
-        ),
+        evaluating=Evaluating(evaluate_part=partial(scope_worker.evaluate_part, database_url)),
     )
 
 

@@ -1,4 +1,4 @@
-"""The entry point of an evaluation worker process (`assessment rerule --workers N`):
+"""The entry point of an evaluation worker process (`assessment replay` and `rerule`):
 evaluates one part of one stage of a version being built, on connections of its own.
 Module-level functions only: they are pickled by reference into the workers."""
 
@@ -6,18 +6,11 @@ from __future__ import annotations
 
 import asyncio
 
-from services.assessment.adapters.bulk_decode import start_worker as _start_worker
 from services.assessment.adapters.db import create_pool
 from services.assessment.adapters.scope_store import PgEvaluation
 from services.assessment.domain.policy import Policy
 from services.assessment.service_layer.bulk import evaluate_stage
 from services.assessment.service_layer.rebuild_ports import FactSnapshot, Part, Version
-
-
-def start_worker() -> None:
-    """The collector tuned as the services tune it; exit with the parent. (Being this
-    module's, it imports what the parts need as soon as the worker starts.)"""
-    _start_worker()
 
 
 def evaluate_part(
@@ -28,26 +21,14 @@ def evaluate_part(
     part: Part,
     shared: FactSnapshot | None,
 ) -> None:
-    asyncio.run(_evaluate_part(database_url, version, policy, stage, part, shared))
+    async def evaluate() -> None:
+        pool = await create_pool(database_url, size=2)  # the facts read, the results written
+        try:
+            await evaluate_stage(
+                store=PgEvaluation(pool), version=version, policy=policy, stage=stage,
+                part=part, shared=shared,
+            )  # fmt: skip
+        finally:
+            await pool.close()
 
-
-async def _evaluate_part(
-    database_url: str,
-    version: Version,
-    policy: Policy,
-    stage: str,
-    part: Part,
-    shared: FactSnapshot | None,
-) -> None:
-    pool = await create_pool(database_url, size=2)  # the facts read, the results written
-    try:
-        await evaluate_stage(
-            store=PgEvaluation(pool),
-            version=version,
-            policy=policy,
-            stage=stage,
-            part=part,
-            shared=shared,
-        )
-    finally:
-        await pool.close()
+    asyncio.run(evaluate())

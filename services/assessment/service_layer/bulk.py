@@ -93,10 +93,9 @@ def _single_threaded() -> bool:
 
 
 class RebuildWorkers:
-    """The replay's worker processes: they decode the history (phase 1), then each
-    evaluates its part of the scopes (phase 2). Started as soon as a rebuild knows it
-    will load (spawned processes import while this one registers the version and
-    connects to Kafka, instead of after), or `forked` by a command before its loop."""
+    """The worker processes of a replay, a rerule or a switch: they decode the history (a
+    replay's phase 1), then each evaluates its part of the scopes (phase 2). The command
+    that runs them starts them, `forked` before its event loop."""
 
     def __init__(
         self, decoding: Decoding, workers: int = REBUILD_WORKERS, *, forked: bool = False
@@ -212,26 +211,25 @@ async def evaluate_all(
     *,
     store: EvaluationStore,
     evaluating: Evaluating,
-    executor: ProcessPoolExecutor | None,
+    pool: RebuildWorkers | None,
     version: Version,
     policy: Policy,
-    workers: int,
     shared: FactSnapshot | None = None,
 ) -> None:
-    """Phase 2: every scope, once, each stage over `workers` parts in the `executor`'s
-    processes (None: in this process); a stage starts once the one before committed."""
+    """Phase 2: every scope, once, each stage over one part per worker of the `pool`
+    (None: in this process); a stage starts once the one before committed."""
     loop = asyncio.get_running_loop()
     for stage in STAGES:
-        if executor is None:
+        if pool is None:
             await evaluate_stage(
                 store=store, version=version, policy=policy, stage=stage, shared=shared
             )
             continue
-        parts = [Part(index, workers) for index in range(workers)]
+        parts = [Part(index, pool.workers) for index in range(pool.workers)]
         await asyncio.gather(
             *(
                 loop.run_in_executor(
-                    executor, evaluating.evaluate_part, version, policy, stage, part, shared
+                    pool.executor, evaluating.evaluate_part, version, policy, stage, part, shared
                 )
                 for part in parts
             )

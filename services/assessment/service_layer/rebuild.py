@@ -132,29 +132,18 @@ async def rebuild(
     *,
     ports: RebuildPorts,
     reader: HistoryReader,
+    pool: RebuildWorkers,
     policy: Policy,
     changes_topic: str,
     on_progress: Progress | None = None,
     note: str | None = None,
     switch: bool = True,
-    pool: RebuildWorkers | None = None,
 ) -> RebuildReport:
     """Build a new version and switch to it; the switch queues, for the change feed,
     the difference between the old live version and the new one. With `switch=False`
     the version is left 'ready' beside live (a what-if): the report compares it with
     live, nothing reaches readers or the change feed; `switch_to` may switch later.
-    `pool`: the caller's workers (it closes them); by default they are spawned once the
-    lock is held, and closed at the end."""
-
-    workers: list[RebuildWorkers] = [pool] if pool else []
-    owned: list[RebuildWorkers] = []
-
-    def start_workers() -> None:
-        # Spawned workers import for most of a second: they do it while the version is
-        # registered and Kafka connects, instead of after.
-        if not workers:
-            workers.append(RebuildWorkers(ports.decoding))
-            owned.append(workers[0])
+    `pool`: the workers that decode and evaluate (the caller closes them)."""
 
     async def fill(build: Build) -> None:
         # 1. The whole log as it stands now: every fact, then every scope once.
@@ -165,7 +154,7 @@ async def rebuild(
         build.plan.extend({}, until)
         loaded = await load_history(
             store=store,
-            pool=workers[0],
+            pool=pool,
             version=version,
             reader=reader,
             until=until,
@@ -179,24 +168,17 @@ async def rebuild(
         build.clock.lap("load")
         build.facts_complete()
         # 2. On the same workers: each evaluates its part of the scopes.
-        pool = workers[0]
         await evaluate_all(
-            store=store, evaluating=ports.evaluating, executor=pool.executor,
-            version=version, policy=policy, workers=pool.workers,
-        )  # fmt: skip
+            store=store, evaluating=ports.evaluating, pool=pool, version=version, policy=policy
+        )
         async with store.session() as session:
             await session.count_results(version)
         build.clock.lap("evaluate")
 
-    try:
-        return await build_version(
-            ports=ports, reader=reader, policy=policy, changes_topic=changes_topic,
-            on_progress=on_progress, note=note, switch=switch, fill=fill,
-            on_locked=start_workers,
-        )  # fmt: skip
-    finally:
-        for started in owned:
-            started.close()
+    return await build_version(
+        ports=ports, reader=reader, policy=policy, changes_topic=changes_topic,
+        on_progress=on_progress, note=note, switch=switch, fill=fill,
+    )  # fmt: skip
 
 
 async def build_version(
@@ -209,14 +191,12 @@ async def build_version(
     on_progress: Progress | None = None,
     note: str | None = None,
     switch: bool = True,
-    on_locked: Callable[[], None] | None = None,
     into: Version | None = None,
 ) -> RebuildReport:
     """Under the rebuild lock: a new version with `policy` (or `into`, a ready version,
     emptied), filled by `fill`, indexed and analyzed; then caught up with live and
     switched to (the change feed learning the difference), or with `switch=False` left
-    'ready' beside live. `reader` (events.v1) is needed only to switch. `on_locked`
-    runs as soon as the lock is held."""
+    'ready' beside live. `reader` (events.v1) is needed only to switch."""
     if switch and reader is None:
         raise ValueError("switching needs the history reader (the catch-up reads events.v1)")
     started = time.monotonic()
@@ -225,8 +205,6 @@ async def build_version(
     if lock is None:
         raise RebuildRefusedError("another rebuild is running; try again when it ends")
     try:
-        if on_locked is not None:
-            on_locked()
         try:
             discarded = await _discard_abandoned_builds(lock.catalogue)
             if into is None:

@@ -151,7 +151,6 @@ class Evaluating:
     partials of them: pickled by reference)."""
 
     evaluate_part: EvaluatePart
-    start_worker: Callable[[], None]  # each worker's initializer
 
 
 @dataclass(frozen=True, slots=True)

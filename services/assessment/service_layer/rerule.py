@@ -20,11 +20,10 @@ live.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
 
 from services.assessment.domain.policy import Policy
-from services.assessment.service_layer.bulk import REBUILD_WORKERS, evaluate_all, start_workers
+from services.assessment.service_layer.bulk import REBUILD_WORKERS, RebuildWorkers, evaluate_all
 from services.assessment.service_layer.rebuild import (
     Build,
     Progress,
@@ -50,30 +49,17 @@ async def rerule(
     reader: HistoryReader | None,
     policy: Policy,
     changes_topic: str,
-    workers: int = DEFAULT_WORKERS,
+    pool: RebuildWorkers | None = None,
     on_progress: Progress | None = None,
     note: str | None = None,
     switch: bool = True,
     into: Version | None = None,
-    executor: ProcessPoolExecutor | None = None,
 ) -> RebuildReport:
     """A new version under `policy`, from the live version's stored facts, evaluated by
-    `workers` processes (1: in this process); switched to as a replay is, or with
-    `switch=False` left 'ready' beside live (then `reader` may be None: nothing at all
-    is read from Kafka). `into`: a ready version to build again instead of a new one.
-    `executor`: the caller's `workers` processes (it shuts them down); by default they
-    are spawned once the lock is held, and shut down at the end."""
-    if workers < 1:
-        raise ValueError("rerule needs at least one worker")
-    pools: list[ProcessPoolExecutor] = [executor] if executor and workers > 1 else []
-    owned: list[ProcessPoolExecutor] = []
-
-    def on_locked() -> None:
-        # Spawned workers import for most of a second: they do it while the version is
-        # registered and the facts are copied or shared, instead of after.
-        if workers > 1 and not pools:
-            pools.append(start_workers(ports.evaluating.start_worker, workers))
-            owned.append(pools[0])
+    the `pool`'s workers (None: in this process; the caller closes them); switched to as
+    a replay is, or with `switch=False` left 'ready' beside live (then `reader` may be
+    None: nothing at all is read from Kafka). `into`: a ready version to build again
+    instead of a new one."""
 
     async def fill(build: Build) -> None:
         store, version = ports.store, build.version
@@ -88,23 +74,18 @@ async def rerule(
         async with facts as (events, shared):
             build.plan.total += events
             await evaluate_all(
-                store=store, evaluating=ports.evaluating, executor=pools[0] if pools else None,
-                version=version, policy=policy, workers=workers, shared=shared,
+                store=store, evaluating=ports.evaluating, pool=pool, version=version,
+                policy=policy, shared=shared,
             )  # fmt: skip
         async with store.session() as session:
             await session.count_results(version)
         build.plan.advance(events)
         build.clock.lap("evaluate")
 
-    try:
-        return await build_version(
-            ports=ports, reader=reader, policy=policy, changes_topic=changes_topic,
-            on_progress=on_progress, note=note, switch=switch, fill=fill, into=into,
-            on_locked=on_locked,
-        )  # fmt: skip
-    finally:
-        for pool in owned:
-            pool.shutdown(wait=True, cancel_futures=True)
+    return await build_version(
+        ports=ports, reader=reader, policy=policy, changes_topic=changes_topic,
+        on_progress=on_progress, note=note, switch=switch, fill=fill, into=into,
+    )  # fmt: skip
 
 
 async def switch_to_version(
@@ -113,13 +94,13 @@ async def switch_to_version(
     reader: HistoryReader,
     version_number: int,
     changes_topic: str,
-    workers: int = DEFAULT_WORKERS,
+    pool: RebuildWorkers | None = None,
     on_progress: Progress | None = None,
 ) -> RebuildReport:
     """Make a ready version live. One that holds its facts catches up and switches
     (`switch_to`); a what-if that holds results only is evaluated again under its own
     policy, into the same version, from the live facts as they are now (its results
-    were those of the facts as they were), then switched to."""
+    were those of the facts as they were), by the `pool`'s workers, then switched to."""
     async with ports.store.session() as session:
         version = await session.get_version(version_number)
         results_only = version is not None and not version.holds_facts
@@ -131,7 +112,7 @@ async def switch_to_version(
         )  # fmt: skip
     return await rerule(
         ports=ports, reader=reader, policy=policy, changes_topic=changes_topic,
-        workers=workers, on_progress=on_progress, into=version,
+        pool=pool, on_progress=on_progress, into=version,
     )  # fmt: skip
 
 

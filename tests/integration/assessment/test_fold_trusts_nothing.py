@@ -14,7 +14,7 @@ import orjson
 import pytest
 
 from services.assessment.adapters.kafka_log import HistoryReader
-from services.assessment.bootstrap import rebuild_ports
+from services.assessment.bootstrap import rebuild_ports, rebuild_workers
 from services.assessment.domain.policy import load_default_policy
 from services.assessment.service_layer.rebuild import rebuild
 from shared import topics
@@ -205,12 +205,14 @@ async def test_a_pair_reused_across_types_counts_once_live_and_in_a_rebuild(
     reader = HistoryReader(kafka=kafka, topic=events_topic, batch_records=1000)
     await reader.start()
     try:
-        report = await rebuild(
-            ports=rebuild_ports(pool, database_url=url),
-            reader=reader,
-            policy=load_default_policy(),
-            changes_topic=assessment_env.topics.assessment_changes,
-        )
+        with rebuild_workers() as workers:  # spawned: this test runs under an event loop
+            report = await rebuild(
+                ports=rebuild_ports(pool, database_url=url),
+                reader=reader,
+                pool=workers,
+                policy=load_default_policy(),
+                changes_topic=assessment_env.topics.assessment_changes,
+            )
     finally:
         await reader.stop()
         await pool.close()

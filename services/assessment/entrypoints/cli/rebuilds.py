@@ -7,8 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import asynccontextmanager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, asynccontextmanager, contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -86,13 +85,8 @@ def rerule_command(
         chosen = load_policy(policy)
     tune_garbage_collector()
     note = f"rerule {policy}{' (no switch)' if no_switch else ''}"
-    with (
-        bootstrap.evaluation_workers(workers) as executor,
-        exits_on(versions.VersionError, code=1),
-    ):
-        work = _rerule(
-            settings, chosen, note=note, switch=not no_switch, workers=workers, executor=executor
-        )
+    with _evaluation_workers(workers) as pool, exits_on(versions.VersionError, code=1):
+        work = _rerule(settings, chosen, note=note, switch=not no_switch, pool=pool)
         report = _build(work, "rerule")
     print_report(report)
 
@@ -104,9 +98,16 @@ def switch(version: Annotated[int, typer.Argument(help="The ready version to mak
     the live facts as they are now."""
     settings = settings_of(ProjectionSettings)
     tune_garbage_collector()
-    with exits_on(versions.VersionError, code=1):
-        report = _build(_switch(settings, version), "switch")
+    # A what-if that holds results only is evaluated again: workers ready for it.
+    with _evaluation_workers(DEFAULT_WORKERS) as pool, exits_on(versions.VersionError, code=1):
+        report = _build(_switch(settings, version, pool), "switch")
     print_report(report)
+
+
+def _evaluation_workers(count: int) -> AbstractContextManager[RebuildWorkers | None]:
+    """Forked before the event loop (bootstrap.rebuild_workers); one evaluates in this
+    process."""
+    return bootstrap.rebuild_workers(count) if count > 1 else nullcontext(None)
 
 
 def _build(work: Coroutine[Any, Any, RebuildReport], command: str) -> RebuildReport:
@@ -166,8 +167,7 @@ async def _rerule(
     *,
     note: str,
     switch: bool,
-    workers: int,
-    executor: ProcessPoolExecutor | None,
+    pool: RebuildWorkers | None,
 ) -> RebuildReport:
     # Kafka only for the catch-up before a switch: a what-if does not connect to it.
     history = _history(settings) if switch else nullcontext(None)
@@ -178,15 +178,16 @@ async def _rerule(
                 reader=reader,
                 policy=policy,
                 changes_topic=settings.topics.assessment_changes,
-                workers=workers,
+                pool=pool,
                 on_progress=on_progress,
                 note=note,
                 switch=switch,
-                executor=executor,
             )
 
 
-async def _switch(settings: ProjectionSettings, version: int) -> RebuildReport:
+async def _switch(
+    settings: ProjectionSettings, version: int, pool: RebuildWorkers | None
+) -> RebuildReport:
     async with _owner_ports(settings) as ports, _history(settings) as reader:
         with _progress("switching") as on_progress:
             return await switch_to_version(
@@ -194,6 +195,7 @@ async def _switch(settings: ProjectionSettings, version: int) -> RebuildReport:
                 reader=reader,
                 version_number=version,
                 changes_topic=settings.topics.assessment_changes,
+                pool=pool,
                 on_progress=on_progress,
             )
 
