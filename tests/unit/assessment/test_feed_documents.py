@@ -9,17 +9,21 @@ from pathlib import Path
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from services.assessment.domain.results import Warning
+from services.assessment.domain.results import Alert, Warning
 from services.assessment.entrypoints.cli import app
 from services.assessment.entrypoints.feed_docs import ALERT_EXAMPLE, WARNING_EXAMPLE
 from services.assessment.service_layer.published import (
     AlertChange,
     WarningChange,
+    alert_fields,
     change_payload,
+    warning_fields,
 )
-from shared.catalogue import Status, WarningRule
+from shared.catalogue import AlertLevel, AlertRule, Status, WarningRule
 
 pytestmark = pytest.mark.unit
 runner = CliRunner()
@@ -63,6 +67,45 @@ def test_a_payload_says_its_instants_in_utc_as_the_api_does() -> None:
     assert payload["projection_version"] == 4
     assert "scope" not in payload
     assert WarningChange.model_validate(payload).id == "W-1"
+
+
+# Any text the models accept (quotes, controls, other scripts), instants at any offset
+# with or without a fraction: the payload must be the bytes the models write.
+_TEXT = st.text(max_size=12)
+_INSTANTS = st.builds(
+    lambda moment, minutes: moment.replace(tzinfo=timezone(timedelta(minutes=minutes))),
+    st.datetimes(min_value=datetime(2000, 1, 2), max_value=datetime(9998, 12, 30)),
+    st.integers(min_value=-18 * 60, max_value=18 * 60),
+)
+_WARNINGS = st.builds(
+    Warning,
+    id=_TEXT, staff_id=_TEXT, unit_id=_TEXT, rule=st.sampled_from(WarningRule), period=_TEXT,
+    issued_at=_INSTANTS, evidence=st.lists(_TEXT, max_size=3).map(tuple),
+    status=st.sampled_from(Status), policy_version=_TEXT, scope=_TEXT,
+    revoked_at=st.none() | _INSTANTS,
+)  # fmt: skip
+_ALERTS = st.builds(
+    Alert,
+    id=_TEXT, unit_id=_TEXT, rule=st.sampled_from(AlertRule), level=st.sampled_from(AlertLevel),
+    year=st.integers(min_value=2000, max_value=9999), issued_at=_INSTANTS,
+    evidence=st.lists(_TEXT, max_size=3).map(tuple), status=st.sampled_from(Status),
+    policy_version=_TEXT, scope=_TEXT, revoked_at=st.none() | _INSTANTS,
+)  # fmt: skip
+
+
+@settings(max_examples=300)
+@given(item=_WARNINGS | _ALERTS, projection_version=st.integers(min_value=1, max_value=2**31))
+def test_a_payload_is_the_json_the_published_models_write(
+    item: Warning | Alert, projection_version: int
+) -> None:
+    if isinstance(item, Warning):
+        model = WarningChange(**warning_fields(item), projection_version=projection_version)
+    else:
+        model = AlertChange(**alert_fields(item), projection_version=projection_version)
+
+    assert change_payload(item, projection_version=projection_version) == (
+        model.model_dump_json().encode()
+    )
 
 
 def test_asyncapi_describes_the_change_feed(tmp_path: Path) -> None:
