@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from services.assessment.adapters.packed import Kind
 from services.assessment.domain.calendar import month_of
 from services.assessment.domain.event_facts import FactBatch
 from services.assessment.domain.facts import ComplaintFiling, ComplaintVerdict, EventKey, Finding
@@ -33,6 +34,21 @@ from shared.catalogue import (
 _E = TypeVar("_E", bound=Enum)
 
 SEP = "\x1f"  # joins evidence ids into one text per row (ids are visible ASCII)
+
+# The columns of the statements whose parameters are packed (adapters/packed.py).
+FACT_KINDS: dict[str, tuple[Kind, ...]] = {
+    "complaint_filings": ("text", "text", "timestamptz", *("text",) * 6),
+    "complaint_verdicts": ("text", "text", "timestamptz", *("text",) * 5, "bool"),
+    "inspections": ("text", "text", "timestamptz", "text", "text", "text", "int", "text"),
+    "findings": ("text", "text", "timestamptz", "int", "text", "text", "text", "bool", "text"),
+    "commendations": ("text", "text", "timestamptz", *("text",) * 5),
+}
+IDENTITY_KINDS: tuple[Kind, ...] = ("text", "text", "bytea", "timestamptz", "int", "bigint")
+COMPLAINT_KINDS: tuple[Kind, ...] = (
+    "text", "text", "text", "text", "timestamptz", "text", "text", "text", "text", "text",
+    "timestamptz", "text", "timestamptz", "text", "bool", "text", "timestamptz", "text",
+    "text", "text", "bool",
+)  # fmt: skip
 EVIDENCE = 9  # column of the evidence ids in warning_row() and alert_row()
 
 

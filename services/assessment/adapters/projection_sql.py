@@ -5,6 +5,12 @@ from __future__ import annotations
 from functools import cache
 
 from services.assessment.adapters.fold_locks import lock_statement
+from services.assessment.adapters.packed import unnest_packed
+from services.assessment.adapters.projection_rows import (
+    COMPLAINT_KINDS,
+    FACT_KINDS,
+    IDENTITY_KINDS,
+)
 from services.assessment.adapters.schema import checked_schema
 
 _WARNING_COLUMNS = (
@@ -32,35 +38,30 @@ class Sql:
             INSERT INTO {s}.complaint_filings
                 (source, event_id, occurred_at, complaint_id, unit_id, staff_id, channel,
                  category, handling)
-            SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[],
-                                 $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+            SELECT * FROM unnest({unnest_packed(FACT_KINDS["complaint_filings"])})
             ON CONFLICT DO NOTHING RETURNING source, event_id"""
         self.insert_verdicts = f"""
             INSERT INTO {s}.complaint_verdicts
                 (source, event_id, occurred_at, complaint_id, unit_id, staff_id, outcome,
                  category, obstructed)
-            SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[],
-                                 $5::text[], $6::text[], $7::text[], $8::text[], $9::bool[])
+            SELECT * FROM unnest({unnest_packed(FACT_KINDS["complaint_verdicts"])})
             ON CONFLICT DO NOTHING RETURNING source, event_id"""
         self.insert_inspections = f"""
             INSERT INTO {s}.inspections
                 (source, event_id, occurred_at, inspection_id, unit_id, mode, finding_count,
                  month)
-            SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[],
-                                 $5::text[], $6::text[], $7::int[], $8::text[])
+            SELECT * FROM unnest({unnest_packed(FACT_KINDS["inspections"])})
             ON CONFLICT DO NOTHING RETURNING source, event_id"""
         self.insert_findings = f"""
             INSERT INTO {s}.findings
                 (source, event_id, occurred_at, position, unit_id, staff_id, code, unit_wide,
                  month)
-            SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::int[],
-                                 $5::text[], $6::text[], $7::text[], $8::bool[], $9::text[])
+            SELECT * FROM unnest({unnest_packed(FACT_KINDS["findings"])})
             ON CONFLICT DO NOTHING"""
         self.insert_commendations = f"""
             INSERT INTO {s}.commendations
                 (source, event_id, occurred_at, commendation_id, unit_id, staff_id, kind, month)
-            SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[],
-                                 $5::text[], $6::text[], $7::text[], $8::text[])
+            SELECT * FROM unnest({unnest_packed(FACT_KINDS["commendations"])})
             ON CONFLICT DO NOTHING RETURNING source, event_id"""
         self.filings_of = f"""
             SELECT source, event_id, occurred_at, complaint_id, unit_id, staff_id, channel,
@@ -81,11 +82,7 @@ class Sql:
         self.delete_complaints = f"DELETE FROM {s}.complaints WHERE complaint_id = ANY($1::text[])"
         self.insert_complaints = f"""
             INSERT INTO {s}.complaints ({_COMPLAINT_COLUMNS})
-            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],
-                $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
-                $11::timestamptz[], $12::text[], $13::timestamptz[], $14::text[], $15::bool[],
-                $16::text[], $17::timestamptz[], $18::text[], $19::text[], $20::text[],
-                $21::bool[])"""
+            SELECT * FROM unnest({unnest_packed(COMPLAINT_KINDS)})"""
         self.delete_warnings = f"""
             DELETE FROM {s}.warnings WHERE scope = ANY($1::text[])
             RETURNING {_WARNING_COLUMNS}"""
@@ -134,8 +131,7 @@ class Sql:
         # Both in key order.
         self.claim_identities = f"""
             INSERT INTO {s}.event_ids (source, event_id, digest, recorded_at, partition, "offset")
-            SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::timestamptz[],
-                                 $5::int[], $6::bigint[])
+            SELECT * FROM unnest({unnest_packed(IDENTITY_KINDS)})
                 AS c (source, event_id, digest, recorded_at, partition, "offset")
             ORDER BY source, event_id
             ON CONFLICT DO NOTHING RETURNING source, event_id"""
@@ -153,8 +149,7 @@ class Sql:
             UNION ALL SELECT unit_id FROM {s}.alerts WHERE scope = ANY($5::text[])""")
         self.save_identities = f"""
             INSERT INTO {s}.event_ids (source, event_id, digest, recorded_at, partition, "offset")
-            SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::timestamptz[],
-                                 $5::int[], $6::bigint[])
+            SELECT * FROM unnest({unnest_packed(IDENTITY_KINDS)})
             ON CONFLICT (source, event_id) DO UPDATE
                SET digest = excluded.digest, recorded_at = excluded.recorded_at,
                    partition = excluded.partition, "offset" = excluded."offset"

@@ -18,8 +18,12 @@ from services.assessment.adapters.fold_locks import (
     UNIT_LOCK_CLASS,
     FoldLocks,
 )
+from services.assessment.adapters.packed import pack
 from services.assessment.adapters.projection_rows import (
+    COMPLAINT_KINDS,
     EVIDENCE,
+    FACT_KINDS,
+    IDENTITY_KINDS,
     SEP,
     alert_from_row,
     alert_row,
@@ -103,16 +107,16 @@ class PgProjectionStore:
         rows = fact_rows(facts, self._tz)
         sql = self._sql
         filings = await self._insert_new(
-            sql.insert_filings, facts.filings, rows["complaint_filings"]
+            sql.insert_filings, facts.filings, rows, "complaint_filings"
         )
         verdicts = await self._insert_new(
-            sql.insert_verdicts, facts.verdicts, rows["complaint_verdicts"]
+            sql.insert_verdicts, facts.verdicts, rows, "complaint_verdicts"
         )
         inspections = await self._insert_new(
-            sql.insert_inspections, facts.inspections, rows["inspections"]
+            sql.insert_inspections, facts.inspections, rows, "inspections"
         )
         commendations = await self._insert_new(
-            sql.insert_commendations, facts.commendations, rows["commendations"]
+            sql.insert_commendations, facts.commendations, rows, "commendations"
         )
         new_inspections = {i.key.identity() for i in inspections}
         findings = list(
@@ -125,17 +129,19 @@ class PgProjectionStore:
                 f.identity(): row for f, row in zip(facts.findings, rows["findings"], strict=True)
             }
             new_rows = [rows_of[f.identity()] for f in findings]
-            await self._conn.execute(self._sql.insert_findings, *as_columns(new_rows, 9))
+            await self._conn.execute(
+                self._sql.insert_findings, *pack(new_rows, FACT_KINDS["findings"])
+            )
         return FactBatch(filings, verdicts, inspections, findings, commendations)
 
     async def _insert_new(
-        self, sql: str, items: Sequence[Any], rows: list[tuple[Any, ...]]
+        self, sql: str, items: Sequence[Any], rows: dict[str, list[tuple[Any, ...]]], table: str
     ) -> list[Any]:
-        """Insert `rows` (one per item); return the items whose (source, event_id) was
-        new, once each."""
+        """Insert the table's rows (one per item); return the items whose (source,
+        event_id) was new, once each."""
         if not items:
             return []
-        inserted = await self._conn.fetch(sql, *as_columns(rows, len(rows[0])))
+        inserted = await self._conn.fetch(sql, *pack(rows[table], FACT_KINDS[table]))
         fresh = {(record["source"], record["event_id"]) for record in inserted}
         chosen: list[Any] = []
         for item in items:
@@ -173,7 +179,7 @@ class PgProjectionStore:
         await self._conn.execute(self._sql.delete_complaints, list(complaint_ids))
         if states:
             rows = [complaint_row(state) for state in states]
-            await self._conn.execute(self._sql.insert_complaints, *as_columns(rows, 21))
+            await self._conn.execute(self._sql.insert_complaints, *pack(rows, COMPLAINT_KINDS))
 
     async def replace_warnings(
         self, scopes: Collection[str], warnings: Sequence[Warning]
@@ -253,7 +259,7 @@ class PgProjectionStore:
         ]
         claimed = {
             (r["source"], r["event_id"])
-            for r in await self._conn.fetch(self._sql.claim_identities, *as_columns(rows, 6))
+            for r in await self._conn.fetch(self._sql.claim_identities, *pack(rows, IDENTITY_KINDS))
         }
         others = [i.key for i in identities if i.key not in claimed]
         if not others:
@@ -270,7 +276,7 @@ class PgProjectionStore:
                 (i.source, i.event_id, i.digest, i.recorded_at, i.partition, i.offset)
                 for i in identities
             ]
-            await self._conn.execute(self._sql.save_identities, *as_columns(rows, 6))
+            await self._conn.execute(self._sql.save_identities, *pack(rows, IDENTITY_KINDS))
 
     async def retract(self, keys: Collection[Key]) -> FactBatch:
         if not keys:
