@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 
 KINDS: tuple[Kind, ...] = ("text", "timestamptz", "int", "bigint", "bool", "bytea", "text")
 _TEXT = st.text(
-    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\x1e\x1f"),
+    st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00\x1e\x1f"),
     min_size=1,
     max_size=8,
 )

@@ -98,6 +98,7 @@ _ALERTS = st.builds(
 def test_a_payload_is_the_json_the_published_models_write(
     item: Warning | Alert, projection_version: int
 ) -> None:
+    model: WarningChange | AlertChange
     if isinstance(item, Warning):
         model = WarningChange(**warning_fields(item), projection_version=projection_version)
     else:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.assessment.adapters.packed import NULL, SEP, pack, unnest_packed
+from services.assessment.adapters.packed import NULL, SEP, Kind, pack, unnest_packed
 
 pytestmark = pytest.mark.unit
 
@@ -17,7 +17,7 @@ def test_a_column_is_its_values_joined_with_nulls_marked() -> None:
         ("a", 1, True, b"\x01\xff", datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC)),
         (None, None, False, None, None),
     ]
-    kinds = ("text", "int", "bool", "bytea", "timestamptz")
+    kinds: tuple[Kind, ...] = ("text", "int", "bool", "bytea", "timestamptz")
 
     assert pack(rows, kinds) == [
         f"a{SEP}{NULL}",
