@@ -220,3 +220,34 @@ def test_utc_text_is_isoformat_in_utc(
         expected = datetime.fromisoformat(text).astimezone(UTC).isoformat().replace("+00:00", "Z")
         assert utc_text(text) == expected
         assert utc_text(text) == expected  # again, from what it kept
+
+
+_EDGE_INSTANTS = st.builds(
+    lambda year, rest, hours, minutes: (
+        f"{year}-{rest.strftime('%m-%dT%H:%M:%S')}{'-' if hours < 0 else '+'}"
+        f"{abs(hours):02d}:{minutes:02d}"
+    ),
+    st.sampled_from([1999, 2000, 2001, 9997, 9998, 9999]),
+    st.datetimes(min_value=datetime(2001, 1, 1), max_value=datetime(2001, 12, 31, 23, 59, 59)),
+    st.integers(min_value=-23, max_value=23),
+    st.sampled_from([0, 30, 59]),
+) | st.sampled_from(
+    ["2000-01-01T07:59:59+08:00", "9998-12-31T23:00:00-01:00", "2001-01-01T00:00:00Z"]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(event=wire_events(), occurred_at=_EDGE_INSTANTS, recorded_at=_EDGE_INSTANTS)
+def test_the_storable_range_is_decided_alike_near_its_ends(
+    event: dict[str, Any], occurred_at: str, recorded_at: str
+) -> None:
+    """The fast form's shortcut (years 2001-9997 are inside whatever the offset) agrees
+    with the instants compared, at the years where the offset decides."""
+    raw = orjson.dumps({**event, "occurred_at": occurred_at, "recorded_at": recorded_at})
+    try:
+        fast = parse_recorded_fast(raw)
+    except NotFast:
+        return  # the contract's path alone (out of bounds, or not canonical)
+    slow = decode_value(raw, "1")
+    assert not isinstance(slow, tuple)
+    assert store_problem(fast) == store_problem(slow)
