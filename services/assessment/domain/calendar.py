@@ -6,7 +6,7 @@ Months and years are calendar periods where the organisation is, not in UTC: an 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
@@ -29,8 +29,14 @@ def local_date(instant: datetime, tz: ZoneInfo) -> date:
 # the conversion over any zone and instant).
 
 
+# The same holds, a day further, for an instant at a fixed offset (as an event's text
+# spells it): its local date in any zone is within two days of its own date.
+
+
 def month_of(instant: datetime, tz: ZoneInfo) -> str:
     if instant.tzinfo is UTC and 1 < instant.day < 28:
+        return _month_text(instant.year, instant.month)
+    if type(instant.tzinfo) is timezone and 2 < instant.day < 27:
         return _month_text(instant.year, instant.month)
     return month_of_date(local_date(instant, tz))
 
@@ -47,6 +53,8 @@ def _month_text(year: int, month: int) -> str:
 
 def year_of(instant: datetime, tz: ZoneInfo) -> int:
     if instant.tzinfo is UTC and (1 < instant.month < 12 or 1 < instant.day < 28):
+        return instant.year
+    if type(instant.tzinfo) is timezone and (1 < instant.month < 12 or 2 < instant.day < 27):
         return instant.year
     return local_date(instant, tz).year
 

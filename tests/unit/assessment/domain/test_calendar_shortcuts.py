@@ -8,7 +8,7 @@ of the offsets, and dates long before 2000 or far in the future; and fail as it 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -130,6 +130,27 @@ def test_the_first_and_last_days_of_a_month_are_converted(
         except ValueError:
             continue  # no such day in this month
         assert actual(instant, tz) == expected(instant, tz)
+
+
+def test_fixed_offsets_next_to_a_months_edges_are_converted() -> None:
+    """At a fixed offset the shortcut allows a day less on each side than in UTC: every
+    day next to a month's edges, at the extreme offsets and between, early and late."""
+    offsets = [
+        timedelta(hours=h, minutes=m) for h, m in ((-23, -59), (-14, 0), (0, 0), (14, 0), (23, 59))
+    ]
+    clocks = [time(0, 0), time(0, 1), time(12, 0), time(23, 59)]
+    dates = [
+        date(2026, month, day)
+        for month in range(1, 13)
+        for day in (1, 2, 3, 25, 26, 27, 28, 29, 30, 31)
+        if day <= (date(2026 + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
+    ] + [date(1, 1, 1), date(1, 1, 3), date(9999, 12, 31), date(9999, 12, 26)]
+    for day in dates:
+        for clock in clocks:
+            for offset in offsets:
+                instant = datetime.combine(day, clock, tzinfo=timezone(offset))
+                for tz in ZONES:
+                    assert actual(instant, tz) == expected(instant, tz), (instant, tz)
 
 
 def test_naive_instants_are_still_refused() -> None:
