@@ -128,10 +128,7 @@ def table_rows(
                 out[table].extend(rows)
             continue
         occurred, recorded = event.occurred_text, event.recorded_text
-        # The contract bounds the year from 2000 and offsets within a day: a year from
-        # 2001 to 9997 as written is inside what the store holds whatever the offset.
-        inside = "2001" <= occurred[:4] <= "9997" and "2001" <= recorded[:4] <= "9997"
-        if not inside and store_problem(event) is not None:
+        if store_problem(event) is not None:
             poison += 1
             continue
         source, event_id, unit_id = event.source, event.id, event.unit_id
