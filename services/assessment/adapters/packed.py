@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal
 
-SEP = "\x1f"
+SEP = "\x1f"  # also joins a warning's or alert's evidence ids within one row
 NULL = "\x1e"
 
 Kind = Literal["text", "timestamptz", "int", "bigint", "bool", "bytea"]

@@ -33,7 +33,6 @@ from shared.catalogue import (
 
 _E = TypeVar("_E", bound=Enum)
 
-SEP = "\x1f"  # joins evidence ids into one text per row (ids are visible ASCII)
 
 # The columns of the statements whose parameters are packed (adapters/packed.py).
 FACT_KINDS: dict[str, tuple[Kind, ...]] = {

@@ -18,13 +18,12 @@ from services.assessment.adapters.fold_locks import (
     UNIT_LOCK_CLASS,
     FoldLocks,
 )
-from services.assessment.adapters.packed import pack
+from services.assessment.adapters.packed import SEP, pack
 from services.assessment.adapters.projection_rows import (
     COMPLAINT_KINDS,
     EVIDENCE,
     FACT_KINDS,
     IDENTITY_KINDS,
-    SEP,
     alert_from_row,
     alert_row,
     as_columns,
