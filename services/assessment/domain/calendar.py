@@ -26,11 +26,9 @@ def local_date(instant: datetime, tz: ZoneInfo) -> date:
 # canonical wire form give them) that is not on the first day or the last days of its
 # UTC month is in that month, and that year, wherever the zone: no zone conversion needed
 # (most instants; tests/unit/assessment/domain/test_calendar_shortcuts.py compares with
-# the conversion over any zone and instant).
-
-
-# The same holds, a day further, for an instant at a fixed offset (as an event's text
-# spells it): its local date in any zone is within two days of its own date.
+# the conversion over any zone and instant). The same holds, a day further from the
+# month's edges, for an instant at a fixed offset (as an event's text spells it): its
+# local date in any zone is within two days of its own date.
 
 
 def month_of(instant: datetime, tz: ZoneInfo) -> str:

@@ -52,7 +52,6 @@ class Copy(Struct, frozen=True):
 
     event: Event | FastEvent
     record: Record
-    digest: bytes
     identity: Identity
 
     @classmethod
@@ -61,7 +60,11 @@ class Copy(Struct, frozen=True):
         identity = Identity(
             event.source, event.id, digest, event.recorded_at, record.partition, record.offset
         )
-        return cls(event, record, digest, identity)
+        return cls(event, record, identity)
+
+    @property
+    def digest(self) -> bytes:
+        return self.identity.digest
 
     @property
     def key(self) -> Key:
