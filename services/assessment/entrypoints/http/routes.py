@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,7 +41,9 @@ class QueryDeps:
     fold_health: Callable[[], dict[str, Any]] = dict
 
 
-def deps(request: Request) -> QueryDeps:
+async def deps(request: Request) -> QueryDeps:
+    # async: FastAPI calls a plain function (or a class) dependency in a worker thread,
+    # a hand-off per request.
     found: QueryDeps = request.app.state.query_deps
     return found
 
@@ -197,7 +200,14 @@ class ListQuery:
         )
 
 
-ListParams = Annotated[ListQuery, Depends()]
+async def _list_query(**fields: Any) -> ListQuery:
+    return ListQuery(**fields)
+
+
+# ListQuery's own parameters, read by FastAPI from this signature; an async dependency,
+# not the class itself, which FastAPI would call in a worker thread (see `deps`).
+_list_query.__signature__ = inspect.signature(ListQuery)  # type: ignore[attr-defined]
+ListParams = Annotated[ListQuery, Depends(_list_query)]
 ListView = Callable[[Snapshot, views.ListFilter], Awaitable[list[dict[str, Any]]]]
 
 

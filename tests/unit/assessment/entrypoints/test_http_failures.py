@@ -90,3 +90,29 @@ async def test_an_outage_does_not_open_the_api_to_anonymous_readers(
     response = await api.get("/v1/status")
 
     assert response.status_code == 401
+
+
+async def test_every_query_route_solves_its_parameters_without_a_worker_thread(
+    api: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FastAPI calls a plain-function or class dependency in a worker thread: a hand-off
+    per request, off the event loop the fold runs on. Every dependency here is async."""
+    from starlette.concurrency import run_in_threadpool
+
+    handed_off: list[str] = []
+
+    async def recording(func: Any, *args: Any, **kwargs: Any) -> Any:
+        handed_off.append(getattr(func, "__qualname__", repr(func)))
+        return await run_in_threadpool(func, *args, **kwargs)
+
+    monkeypatch.setattr("fastapi.dependencies.utils.run_in_threadpool", recording)
+    spec = (await api.get("/openapi.json")).json()
+    paths = [path.replace("{staff_id}", "E1").replace("{unit_id}", "u1") for path in spec["paths"]]
+    queries = [path for path in paths if path.startswith("/v1/")]
+    assert {"/v1/warnings", "/v1/alerts"} <= set(queries)
+
+    for path in queries:
+        response = await api.get(path, headers={"Authorization": f"Bearer {TOKEN}"})
+        assert response.status_code == 503, path  # parameters solved, then the outage
+
+    assert handed_off == []
