@@ -96,9 +96,7 @@ def history_of(changes: list[Change]) -> dict[tuple[str, str], list[str]]:
 async def outbox_drained(database_url: str) -> bool:
     conn = await asyncpg.connect(database_url)
     try:
-        pending: int = await conn.fetchval(
-            "SELECT count(*) FROM assessment.outbox WHERE published_at IS NULL"
-        )
+        pending: int = await conn.fetchval("SELECT count(*) FROM assessment.outbox")
         return pending == 0
     finally:
         await conn.close()

@@ -4,7 +4,8 @@ published by a relay after it commits.
 No Kafka send happens inside a fold transaction: a retried batch cannot send twice
 while holding the writer lock, and a Kafka outage cannot stall the fold. The relay
 publishes rows in id order (so the records of one key keep their order), waits for
-every acknowledgement, then marks them published: at least once, across restarts.
+every acknowledgement, then deletes them: at least once, across restarts. So the
+outbox holds only what waits (Kafka keeps what was sent).
 Generic: the dead letters and the change feed use it.
 """
 
@@ -29,8 +30,8 @@ log = logging.getLogger(__name__)
 _COLUMNS = ("topic", "key", "value", "header_names", "header_values")
 _PENDING = """
     SELECT id, topic, key, value, header_names, header_values FROM assessment.outbox
-    WHERE published_at IS NULL ORDER BY id LIMIT $1"""
-_MARK = "UPDATE assessment.outbox SET published_at = now() WHERE id = ANY($1::bigint[])"
+    ORDER BY id LIMIT $1"""
+_SENT = "DELETE FROM assessment.outbox WHERE id = ANY($1::bigint[])"
 # One relay publishes at a time (several assessment instances each run one): two
 # relays sending the same rows concurrently could interleave a unit's records.
 RELAY_LOCK = 7_001_004
@@ -62,10 +63,7 @@ async def enqueue(conn: Connection, records: Sequence[OutboxRecord]) -> None:
 
 async def pending_by_topic(conn: Connection) -> dict[str, int]:
     """Records not yet published, per topic (for the metrics)."""
-    rows = await conn.fetch(
-        "SELECT topic, count(*) AS n FROM assessment.outbox WHERE published_at IS NULL "
-        "GROUP BY topic"
-    )
+    rows = await conn.fetch("SELECT topic, count(*) AS n FROM assessment.outbox GROUP BY topic")
     return {row["topic"]: row["n"] for row in rows}
 
 
@@ -145,6 +143,6 @@ class OutboxRelay:
         async with asyncio.timeout(30):
             for future in futures:
                 await future
-        await conn.execute(_MARK, [row["id"] for row in rows])
+        await conn.execute(_SENT, [row["id"] for row in rows])
         self.published += len(rows)
         return len(rows)
